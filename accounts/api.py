@@ -1,0 +1,84 @@
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+
+from .models import Branch, User
+
+
+class BranchSerializer(serializers.ModelSerializer):
+    parent = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Branch
+        fields = ["id", "code", "name", "level", "parent", "depth"]
+
+
+class BranchBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Branch
+        fields = ["id", "code", "name"]
+
+
+class UserSerializer(serializers.ModelSerializer):
+    full_name = serializers.CharField(source="get_full_name", read_only=True)
+    branch = BranchBriefSerializer(read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "full_name", "role", "branch", "employee_no", "is_active"]
+
+
+class MeSerializer(serializers.ModelSerializer):
+    full_name = serializers.CharField(source="get_full_name", read_only=True)
+    role_display = serializers.CharField(source="get_role_display", read_only=True)
+    branch = BranchBriefSerializer(read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "full_name",
+            "role",
+            "role_display",
+            "branch",
+            "employee_no",
+            "email",
+            "language",
+        ]
+        read_only_fields = [f for f in fields if f != "language"]
+        extra_kwargs = {
+            "language": {"help_text": _("The language of the interface and of emails.")}
+        }
+
+
+@extend_schema(tags=["accounts"])
+class MeView(generics.RetrieveUpdateAPIView):
+    """The user behind the request. `PATCH` changes only the preferred language."""
+
+    serializer_class = MeSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_object(self):
+        return User.objects.select_related("branch").get(pk=self.request.user.pk)
+
+
+@extend_schema(tags=["accounts"])
+class BranchListView(generics.ListAPIView):
+    """Branches the user may see: all for an admin, the subtree for a head, one's own for an RM."""
+
+    serializer_class = BranchSerializer
+
+    def get_queryset(self):
+        return Branch.objects.visible_to(self.request.user).order_by("path")
+
+
+@extend_schema(tags=["accounts"])
+class UserListView(generics.ListAPIView):
+    """Users the user may see: all for an admin, the subtree's for a head, oneself for an RM."""
+
+    serializer_class = UserSerializer
+    filterset_fields = ["role", "branch", "is_active"]
+
+    def get_queryset(self):
+        return User.objects.visible_to(self.request.user).select_related("branch").order_by("id")

@@ -1,0 +1,25 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from accounts.demo import DEMO_PASSWORD, LOGINS, seed_organisation
+
+
+class Command(BaseCommand):
+    help = "Load deterministic demo data (branches, users). Refuses to run in production."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=1, help="Random seed (default 1).")
+
+    def handle(self, *args, seed, **options):
+        if settings.IS_PRODUCTION:
+            raise CommandError(_("seed_demo refuses to run with production settings."))
+        counts = seed_organisation(seed=seed)
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("Demo data ready: %(branches)d branches, %(users)d users.") % counts
+            )
+        )
+        self.stdout.write(_("Logins (password for all: %(password)s):") % {"password": DEMO_PASSWORD})
+        for username, last_name, first_name, role, branch_code, _employee_no in LOGINS:
+            self.stdout.write(f"  {username:<6} {last_name}{first_name}  {role.label} · {branch_code}")

@@ -1,0 +1,213 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models, transaction
+from django.db.models import Value
+from django.db.models.functions import Concat, Substr
+from django.utils.translation import gettext_lazy as _
+
+# One level of Branch.path: a ten-digit id and a slash.
+SEGMENT_LENGTH = 11
+
+
+class BranchQuerySet(models.QuerySet):
+    def subtree(self, branch):
+        """The branch and every branch under it, at any depth."""
+        return self.filter(path__startswith=branch.path)
+
+    def visible_to(self, user):
+        """The branches a user may see.
+
+        Rule: an admin sees every branch; a branch head sees their branch and every branch
+        under it; a relationship manager sees only their own branch. A user without a branch
+        (other than an admin) and an inactive or anonymous user see none.
+        """
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_admin:
+            return self.all()
+        if user.branch_id is None:
+            return self.none()
+        if user.is_head:
+            return self.subtree(user.branch)
+        return self.filter(pk=user.branch_id)
+
+
+class Branch(models.Model):
+    """A node of the bank's tree: head office, branch, sub-branch, outlet, at any depth.
+
+    ``path`` holds the zero-padded ids from the root down (``0000000001/0000000004/``), so a
+    subtree is one indexed prefix match, ordering by path lists the tree depth-first, and the
+    tree is read without recursion.
+    """
+
+    class Level(models.TextChoices):
+        HEAD_OFFICE = "head_office", _("Head office")
+        BRANCH = "branch", _("Branch")
+        SUB_BRANCH = "sub_branch", _("Sub-branch")
+        OUTLET = "outlet", _("Outlet")
+
+    code = models.CharField(
+        _("code"),
+        max_length=20,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9_-]+$", _("Use letters, digits, - and _ only."))],
+    )
+    name = models.CharField(_("name"), max_length=100)
+    level = models.CharField(_("level"), max_length=20, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent branch"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    # db_index on PostgreSQL also builds the varchar_pattern_ops index that LIKE 'x%' uses.
+    path = models.CharField(max_length=255, editable=False, db_index=True)
+
+    objects = BranchQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("branch")
+        verbose_name_plural = _("branches")
+        ordering = ["path"]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    @property
+    def depth(self) -> int:
+        return len(self.path) // SEGMENT_LENGTH - 1
+
+    def clean(self):
+        if not self.parent_id:
+            return
+        parent = Branch.objects.get(pk=self.parent_id)
+        if self.pk and parent.path.startswith(self.path):
+            raise ValidationError(
+                {"parent": _("A branch cannot sit under itself or under its own sub-branch.")}
+            )
+        if len(parent.path) + SEGMENT_LENGTH > self._meta.get_field("path").max_length:
+            raise ValidationError({"parent": _("The branch tree cannot be any deeper here.")})
+
+    @transaction.atomic
+    def save(self, *args, **kwargs):
+        old_path = self.path
+        if self.pk is None:
+            super().save(*args, **kwargs)
+        new_path = (self.parent.path if self.parent_id else "") + f"{self.pk:0{SEGMENT_LENGTH - 1}d}/"
+        self.path = new_path
+        kwargs.pop("force_insert", None)
+        super().save(*args, **kwargs)
+        if old_path and old_path != new_path:
+            # The branch moved: every branch under it moves with it.
+            Branch.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                path=Concat(Value(new_path), Substr("path", len(old_path) + 1))
+            )
+
+
+class UserQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The users a user may see.
+
+        Rule: an admin sees every user; a branch head sees the users of their branch subtree;
+        a relationship manager sees only themself. Inactive and anonymous users see none.
+        """
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_admin:
+            return self.all()
+        if user.is_head and user.branch_id is not None:
+            return self.filter(branch__in=Branch.objects.visible_to(user))
+        return self.filter(pk=user.pk)
+
+
+class CrmUserManager(UserManager.from_queryset(UserQuerySet)):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", User.Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person who logs in: a relationship manager, a branch head or an admin.
+
+    The role alone decides what a user may do; ``is_staff`` and ``is_superuser`` follow it, so
+    only admins reach the Django admin.
+    """
+
+    class Role(models.TextChoices):
+        RM = "rm", _("Relationship manager")
+        HEAD = "head", _("Branch head")
+        ADMIN = "admin", _("Admin")
+
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.RM)
+    branch = models.ForeignKey(
+        Branch,
+        verbose_name=_("branch"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
+    employee_no = models.CharField(_("employee number"), max_length=20, blank=True)
+    phone = models.CharField(
+        _("phone"),
+        max_length=20,
+        blank=True,
+        validators=[RegexValidator(r"^\+?[0-9-]{5,20}$", _("Enter a valid phone number."))],
+    )
+    language = models.CharField(
+        _("preferred language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
+
+    objects = CrmUserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee_no"],
+                condition=~models.Q(employee_no=""),
+                name="user_employee_no_unique",
+                violation_error_message=_("Another user has this employee number."),
+            )
+        ]
+
+    def __str__(self):
+        full_name = self.get_full_name()
+        return f"{full_name} ({self.username})" if full_name else self.username
+
+    def get_full_name(self):
+        # Chinese order: family name first, no space.
+        return f"{self.last_name}{self.first_name}".strip()
+
+    @property
+    def is_admin(self):
+        return self.role == self.Role.ADMIN
+
+    @property
+    def is_head(self):
+        return self.role == self.Role.HEAD
+
+    @property
+    def is_rm(self):
+        return self.role == self.Role.RM
+
+    def clean(self):
+        super().clean()
+        if self.role in (self.Role.RM, self.Role.HEAD) and self.branch_id is None:
+            raise ValidationError({"branch": _("Relationship managers and heads need a branch.")})
+
+    def save(self, *args, **kwargs):
+        self.is_staff = self.is_superuser = self.is_admin
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "role" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "is_staff", "is_superuser"}
+        super().save(*args, **kwargs)

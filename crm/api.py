@@ -1,0 +1,144 @@
+"""Conventions shared by every API endpoint: pagination, errors, authentication."""
+
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class CountlessPagination(BasePagination):
+    """Page-number pagination that never counts the whole table.
+
+    ``COUNT(*)`` over a million visible rows costs tens of milliseconds on every page; instead
+    a page fetches one row more than it shows to know whether a next page exists. The list
+    must be ordered on an indexed column so that deep pages stay cheap.
+    """
+
+    page_size = 50
+    max_page_size = 200
+    page_query_param = "page"
+    page_size_query_param = "page_size"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.page_number = self._positive_int(request.query_params.get(self.page_query_param), 1)
+        self.size = min(
+            self._positive_int(
+                request.query_params.get(self.page_size_query_param), self.page_size
+            ),
+            self.max_page_size,
+        )
+        offset = (self.page_number - 1) * self.size
+        rows = list(queryset[offset : offset + self.size + 1])
+        if not rows and self.page_number > 1:
+            raise exceptions.NotFound(_("This page is past the last one."))
+        self.has_next = len(rows) > self.size
+        return rows[: self.size]
+
+    def _positive_int(self, raw, default):
+        if raw in (None, ""):
+            return default
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            value = 0
+        if value < 1:
+            raise exceptions.ValidationError(
+                {self.page_query_param: [_("Enter a whole number of 1 or more.")]}
+            )
+        return value
+
+    def _link(self, number):
+        url = self.request.build_absolute_uri()
+        if number == 1:
+            return remove_query_param(url, self.page_query_param)
+        return replace_query_param(url, self.page_query_param, number)
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "page": self.page_number,
+                "page_size": self.size,
+                "next": self._link(self.page_number + 1) if self.has_next else None,
+                "previous": self._link(self.page_number - 1) if self.page_number > 1 else None,
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["page", "page_size", "next", "previous", "results"],
+            "properties": {
+                "page": {"type": "integer", "example": 1},
+                "page_size": {"type": "integer", "example": 50},
+                "next": {"type": "string", "format": "uri", "nullable": True},
+                "previous": {"type": "string", "format": "uri", "nullable": True},
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.page_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Page number, from 1.",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Rows per page, at most {self.max_page_size}.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
+        ]
+
+
+def error_body(status_code, code, message, fields=None):
+    """The one shape of every API error: ``{"error": {"status", "code", "message", "fields"}}``."""
+    return {
+        "error": {
+            "status": status_code,
+            "code": code,
+            "message": str(message),
+            "fields": fields or {},
+        }
+    }
+
+
+def exception_handler(exc, context):
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        response.data = error_body(
+            response.status_code, "invalid", _("Some values are not valid."), detail
+        )
+    elif isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else "error"
+        response.data = error_body(response.status_code, code, exc.detail)
+    else:  # Http404 and PermissionDenied from Django, already turned into DRF responses.
+        code = "not_found" if response.status_code == 404 else "permission_denied"
+        message = _("Not found.") if response.status_code == 404 else _("Permission denied.")
+        response.data = error_body(response.status_code, code, message)
+    return response
+
+
+def json_not_found(request, exception=None):
+    return JsonResponse(
+        error_body(status.HTTP_404_NOT_FOUND, "not_found", _("Not found.")), status=404
+    )
+
+
+def json_server_error(request):
+    return JsonResponse(
+        error_body(500, "server_error", _("Something went wrong on our side.")), status=500
+    )

@@ -1,0 +1,25 @@
+"""The Celery app, and the one place where periodic tasks are declared.
+
+Beat runs with django-celery-beat's database scheduler, which copies ``beat_schedule`` into
+its tables at start; admins can then pause or reschedule an entry in the Django admin.
+Enqueue from request code with ``task.delay_on_commit(...)`` so a task never runs against a
+transaction that rolled back or has not committed yet.
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+
+app = Celery("crm")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "clear-expired-sessions": {
+        "task": "accounts.tasks.clear_expired_sessions",
+        "schedule": crontab(hour=3, minute=15),
+    },
+}

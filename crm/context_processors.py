@@ -1,0 +1,43 @@
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+
+# What each role finds in the navigation. An entry whose page a later module has not yet
+# added is shown greyed out rather than as a broken link.
+NAVIGATION = {
+    User.Role.RM: [
+        ("home", _("My day")),
+        ("customers-list", _("Customers")),
+        ("visits-calendar", _("Visits")),
+        ("reminders-inbox", _("Reminders")),
+    ],
+    User.Role.HEAD: [
+        ("home", _("Overview")),
+        ("accounts-users", _("Team")),
+        ("opportunities-pipeline", _("Pipeline")),
+        ("reports-index", _("Reports")),
+    ],
+    User.Role.ADMIN: [
+        ("home", _("Overview")),
+        ("customers-list", _("Archive")),
+        ("customers-import", _("Import")),
+        ("accounts-users", _("Users")),
+        ("accounts-branches", _("Branches")),
+    ],
+}
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    current = getattr(request.resolver_match, "url_name", None)
+    items = []
+    for url_name, label in NAVIGATION.get(user.role, []):
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            url = None
+        items.append({"name": url_name, "label": label, "url": url, "active": url_name == current})
+    return {"nav_items": items}

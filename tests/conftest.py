@@ -1,0 +1,89 @@
+"""Personas shared by every test.
+
+The bank:  HO (head office)
+           ├── B1 (branch 1, head: ``head``)
+           │   ├── B1A (sub-branch: ``rm`` owns customers, ``colleague`` works beside them)
+           │   │   └── B1A-O (outlet)
+           │   └── B1B (sub-branch)
+           └── B2 (branch 2, head: ``other_head``)
+               └── B2A (sub-branch: ``other_rm``)
+"""
+
+import os
+import shutil
+from types import SimpleNamespace
+
+import pytest
+
+from accounts.models import Branch, User
+from tests.factories import BranchFactory, UserFactory
+
+
+@pytest.fixture
+def org(db):
+    ho = BranchFactory(code="HO", name="总行", level=Branch.Level.HEAD_OFFICE)
+    b1 = BranchFactory(code="B1", name="北京分行", level=Branch.Level.BRANCH, parent=ho)
+    b1a = BranchFactory(code="B1A", name="海淀支行", parent=b1)
+    b1a_outlet = BranchFactory(
+        code="B1A-O", name="中关村网点", level=Branch.Level.OUTLET, parent=b1a
+    )
+    b1b = BranchFactory(code="B1B", name="朝阳支行", parent=b1)
+    b2 = BranchFactory(code="B2", name="上海分行", level=Branch.Level.BRANCH, parent=ho)
+    b2a = BranchFactory(code="B2A", name="浦东支行", parent=b2)
+    return SimpleNamespace(ho=ho, b1=b1, b1a=b1a, b1a_outlet=b1a_outlet, b1b=b1b, b2=b2, b2a=b2a)
+
+
+@pytest.fixture
+def personas(org):
+    return SimpleNamespace(
+        rm=UserFactory(username="rm", role=User.Role.RM, branch=org.b1a),
+        colleague=UserFactory(username="colleague", role=User.Role.RM, branch=org.b1a),
+        head=UserFactory(username="head", role=User.Role.HEAD, branch=org.b1),
+        other_rm=UserFactory(username="other_rm", role=User.Role.RM, branch=org.b2a),
+        other_head=UserFactory(username="other_head", role=User.Role.HEAD, branch=org.b2),
+        admin=UserFactory(username="admin", role=User.Role.ADMIN, branch=org.ho),
+    )
+
+
+PERSONAS = ["rm", "colleague", "head", "other_rm", "admin"]
+
+
+@pytest.fixture
+def client_for(client, personas):
+    """Log the test client in as a persona by name: ``client_for("head")``."""
+
+    def login(name):
+        client.force_login(getattr(personas, name))
+        return client
+
+    return login
+
+
+def chromium_path():
+    return shutil.which("chromium") or (
+        "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if chromium_path():
+        return
+    browser_tests = [item for item in items if item.get_closest_marker("browser")]
+    if not browser_tests:
+        return
+    if os.environ.get("REQUIRE_BROWSER"):
+        raise pytest.UsageError(
+            "REQUIRE_BROWSER is set but Chromium is missing: apt-get install chromium"
+        )
+    skip = pytest.mark.skip(
+        reason="Chromium is not installed (apt-get install chromium); browser tests skipped"
+    )
+    for item in browser_tests:
+        item.add_marker(skip)
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Hashing cost is not what these tests are about.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
