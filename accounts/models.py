@@ -77,6 +77,23 @@ class Branch(models.Model):
     def __str__(self):
         return f"{self.name} ({self.code})"
 
+    @transaction.atomic
+    def save(self, *args, **kwargs):
+        old_path = self.path
+        if self.pk is None:
+            super().save(*args, **kwargs)
+        new_path = (
+            self.parent.path if self.parent_id else ""
+        ) + f"{self.pk:0{SEGMENT_LENGTH - 1}d}/"
+        self.path = new_path
+        kwargs.pop("force_insert", None)
+        super().save(*args, **kwargs)
+        if old_path and old_path != new_path:
+            # The branch moved: every branch under it moves with it.
+            Branch.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                path=Concat(Value(new_path), Substr("path", len(old_path) + 1))
+            )
+
     @property
     def depth(self) -> int:
         return len(self.path) // SEGMENT_LENGTH - 1
@@ -91,21 +108,6 @@ class Branch(models.Model):
             )
         if len(parent.path) + SEGMENT_LENGTH > self._meta.get_field("path").max_length:
             raise ValidationError({"parent": _("The branch tree cannot be any deeper here.")})
-
-    @transaction.atomic
-    def save(self, *args, **kwargs):
-        old_path = self.path
-        if self.pk is None:
-            super().save(*args, **kwargs)
-        new_path = (self.parent.path if self.parent_id else "") + f"{self.pk:0{SEGMENT_LENGTH - 1}d}/"
-        self.path = new_path
-        kwargs.pop("force_insert", None)
-        super().save(*args, **kwargs)
-        if old_path and old_path != new_path:
-            # The branch moved: every branch under it moves with it.
-            Branch.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
-                path=Concat(Value(new_path), Substr("path", len(old_path) + 1))
-            )
 
 
 class UserQuerySet(models.QuerySet):
@@ -184,6 +186,13 @@ class User(AbstractUser):
         full_name = self.get_full_name()
         return f"{full_name} ({self.username})" if full_name else self.username
 
+    def save(self, *args, **kwargs):
+        self.is_staff = self.is_superuser = self.is_admin
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "role" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "is_staff", "is_superuser"}
+        super().save(*args, **kwargs)
+
     def get_full_name(self):
         # Chinese order: family name first, no space.
         return f"{self.last_name}{self.first_name}".strip()
@@ -204,10 +213,3 @@ class User(AbstractUser):
         super().clean()
         if self.role in (self.Role.RM, self.Role.HEAD) and self.branch_id is None:
             raise ValidationError({"branch": _("Relationship managers and heads need a branch.")})
-
-    def save(self, *args, **kwargs):
-        self.is_staff = self.is_superuser = self.is_admin
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "role" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "is_staff", "is_superuser"}
-        super().save(*args, **kwargs)

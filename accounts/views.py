@@ -30,9 +30,9 @@ def home(request):
     context = {"today_branch": user.branch}
     if user.is_head:
         subtree = Branch.objects.visible_to(user)
-        context["team_count"] = User.objects.visible_to(user).filter(
-            role=User.Role.RM, is_active=True
-        ).count()
+        context["team_count"] = (
+            User.objects.visible_to(user).filter(role=User.Role.RM, is_active=True).count()
+        )
         # Meta.ordering does not apply to aggregating queries: order explicitly.
         context["branches"] = subtree.annotate(
             rm_count=Count("users", filter=Q(users__role=User.Role.RM, users__is_active=True))
@@ -42,7 +42,9 @@ def home(request):
         counts = dict(
             User.objects.filter(is_active=True).values_list("role").annotate(n=Count("id"))
         )
-        context["role_counts"] = [(label, counts.get(value, 0)) for value, label in User.Role.choices]
+        context["role_counts"] = [
+            (label, counts.get(value, 0)) for value, label in User.Role.choices
+        ]
         context["branch_count"] = Branch.objects.count()
         template = "accounts/home_admin.html"
     else:
@@ -100,8 +102,10 @@ def user_list(request):
     """Heads see their team (read-only); admins see and manage every user."""
     if request.user.is_rm:
         raise PermissionDenied
-    users = User.objects.visible_to(request.user).select_related("branch").order_by(
-        "branch__path", "role", "username"
+    users = (
+        User.objects.visible_to(request.user)
+        .select_related("branch")
+        .order_by("branch__path", "role", "username")
     )
     role = request.GET.get("role")
     if role in User.Role.values:
@@ -116,9 +120,7 @@ def user_list(request):
 
 @login_required
 def user_detail(request, pk):
-    shown = get_object_or_404(
-        User.objects.visible_to(request.user).select_related("branch"), pk=pk
-    )
+    shown = get_object_or_404(User.objects.visible_to(request.user).select_related("branch"), pk=pk)
     return TemplateResponse(request, "accounts/user_detail.html", {"shown": shown})
 
 
@@ -133,9 +135,7 @@ def user_edit(request, pk=None):
         saved = form.save()
         messages.success(request, _("User %(name)s saved.") % {"name": saved})
         return redirect("accounts-user-detail", pk=saved.pk)
-    return TemplateResponse(
-        request, "accounts/user_form.html", {"form": form, "shown": shown}
-    )
+    return TemplateResponse(request, "accounts/user_form.html", {"form": form, "shown": shown})
 
 
 @login_required
@@ -157,6 +157,4 @@ def branch_edit(request, pk=None):
         saved = form.save()
         messages.success(request, _("Branch %(name)s saved.") % {"name": saved})
         return redirect("accounts-branches")
-    return TemplateResponse(
-        request, "accounts/branch_form.html", {"form": form, "branch": branch}
-    )
+    return TemplateResponse(request, "accounts/branch_form.html", {"form": form, "branch": branch})

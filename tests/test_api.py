@@ -39,7 +39,11 @@ def test_me_answers_who_the_token_belongs_to(api_for, personas, persona):
     body = api_for(persona).get("/api/me/").json()
     assert body["username"] == user.username
     assert body["role"] == user.role
-    assert body["branch"] == {"id": user.branch.pk, "code": user.branch.code, "name": user.branch.name}
+    assert body["branch"] == {
+        "id": user.branch.pk,
+        "code": user.branch.code,
+        "name": user.branch.name,
+    }
     assert body["language"] == "zh-hans"
 
 
@@ -84,7 +88,9 @@ def test_me_changes_only_the_language(api_for, personas):
 
 
 def test_me_refuses_an_unknown_language_and_changes_nothing(api_for, personas):
-    error = assert_error(api_for("rm").patch("/api/me/", {"language": "fr"}, format="json"), 400, "invalid")
+    error = assert_error(
+        api_for("rm").patch("/api/me/", {"language": "fr"}, format="json"), 400, "invalid"
+    )
     assert "language" in error["fields"]
     personas.rm.refresh_from_db()
     assert personas.rm.language == "zh-hans"

@@ -66,9 +66,17 @@ def test_seed_demo_refuses_production():
 def test_seed_demo_creates_the_demo_logins_and_is_repeatable(capsys):
     call_command("seed_demo")
     first = capsys.readouterr().out
-    snapshot = list(User.objects.order_by("username").values_list("username", "last_name", "first_name", "role", "branch__code"))
+    snapshot = list(
+        User.objects.order_by("username").values_list(
+            "username", "last_name", "first_name", "role", "branch__code"
+        )
+    )
     call_command("seed_demo")
-    again = list(User.objects.order_by("username").values_list("username", "last_name", "first_name", "role", "branch__code"))
+    again = list(
+        User.objects.order_by("username").values_list(
+            "username", "last_name", "first_name", "role", "branch__code"
+        )
+    )
     assert snapshot == again
     roles = dict(User.objects.values_list("username", "role"))
     assert roles["admin"] == "admin" and roles["head1"] == "head"

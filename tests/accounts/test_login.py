@@ -83,7 +83,9 @@ def test_activity_pushes_the_expiry_back(client, personas):
     Session.objects.update(expire_date=timezone.now() + timedelta(minutes=1))
     client.get(reverse("home"))
     session = Session.objects.get()
-    assert session.expire_date > timezone.now() + timedelta(minutes=settings.SESSION_IDLE_MINUTES - 1)
+    assert session.expire_date > timezone.now() + timedelta(
+        minutes=settings.SESSION_IDLE_MINUTES - 1
+    )
 
 
 def test_logout_is_a_post(client, personas):
@@ -95,7 +97,11 @@ def test_logout_is_a_post(client, personas):
 
 def test_password_change(client, personas):
     login(client, "rm")
-    data = {"old_password": PASSWORD, "new_password1": "a-new-passphrase-77", "new_password2": "a-new-passphrase-77"}
+    data = {
+        "old_password": PASSWORD,
+        "new_password1": "a-new-passphrase-77",
+        "new_password2": "a-new-passphrase-77",
+    }
     assert client.post(reverse("accounts-password"), data).status_code == 302
     client.logout()
     assert login(client, "rm", "a-new-passphrase-77").status_code == 302
@@ -103,7 +109,11 @@ def test_password_change(client, personas):
 
 def test_password_change_with_a_wrong_old_password_changes_nothing(client, personas):
     login(client, "rm")
-    data = {"old_password": "nope", "new_password1": "a-new-passphrase-77", "new_password2": "a-new-passphrase-77"}
+    data = {
+        "old_password": "nope",
+        "new_password1": "a-new-passphrase-77",
+        "new_password2": "a-new-passphrase-77",
+    }
     response = client.post(reverse("accounts-password"), data)
     assert "你的旧密码不正确。请重新输入。" in response.context["form"].errors["old_password"]
     personas.rm.refresh_from_db()
@@ -129,7 +139,9 @@ def test_switching_language_is_remembered_on_the_user(client, personas):
 
 
 def test_anonymous_language_switch_sets_a_cookie(client):
-    response = client.post(reverse("accounts-language"), {"language": "en", "next": reverse("accounts-login")})
+    response = client.post(
+        reverse("accounts-language"), {"language": "en", "next": reverse("accounts-login")}
+    )
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
     assert client.get(reverse("accounts-login"))["Content-Language"] == "en"
 
@@ -142,7 +154,9 @@ def test_unknown_language_changes_nothing(client, personas):
 
 
 def test_language_switch_does_not_redirect_off_site(client):
-    response = client.post(reverse("accounts-language"), {"language": "en", "next": "https://evil.example/"})
+    response = client.post(
+        reverse("accounts-language"), {"language": "en", "next": "https://evil.example/"}
+    )
     assert response.url == reverse("home")
 
 

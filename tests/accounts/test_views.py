@@ -11,6 +11,7 @@ from tests.factories import PASSWORD, UserFactory
 def password_login(client, username, password):
     return client.post(reverse("accounts-login"), {"username": username, "password": password})
 
+
 pytestmark = pytest.mark.django_db
 
 
@@ -27,11 +28,31 @@ def test_anonymous_user_is_sent_to_login(client):
 @pytest.mark.parametrize(
     ("persona", "template", "nav"),
     [
-        ("rm", "accounts/home_rm.html", ["home", "customers-list", "visits-calendar", "reminders-inbox"]),
-        ("colleague", "accounts/home_rm.html", ["home", "customers-list", "visits-calendar", "reminders-inbox"]),
-        ("other_rm", "accounts/home_rm.html", ["home", "customers-list", "visits-calendar", "reminders-inbox"]),
-        ("head", "accounts/home_head.html", ["home", "accounts-users", "opportunities-pipeline", "reports-index"]),
-        ("admin", "accounts/home_admin.html", ["home", "customers-list", "customers-import", "accounts-users", "accounts-branches"]),
+        (
+            "rm",
+            "accounts/home_rm.html",
+            ["home", "customers-list", "visits-calendar", "reminders-inbox"],
+        ),
+        (
+            "colleague",
+            "accounts/home_rm.html",
+            ["home", "customers-list", "visits-calendar", "reminders-inbox"],
+        ),
+        (
+            "other_rm",
+            "accounts/home_rm.html",
+            ["home", "customers-list", "visits-calendar", "reminders-inbox"],
+        ),
+        (
+            "head",
+            "accounts/home_head.html",
+            ["home", "accounts-users", "opportunities-pipeline", "reports-index"],
+        ),
+        (
+            "admin",
+            "accounts/home_admin.html",
+            ["home", "customers-list", "customers-import", "accounts-users", "accounts-branches"],
+        ),
     ],
 )
 def test_each_role_has_its_home_page_and_navigation(client_for, persona, template, nav):
@@ -69,7 +90,9 @@ def test_head_home_counts_only_their_team(client_for, personas):
         ("admin", 200, {"rm", "colleague", "head", "other_rm", "other_head", "admin"}),
     ],
 )
-def test_user_list_is_the_team_for_heads_and_everyone_for_admins(client_for, persona, status, visible):
+def test_user_list_is_the_team_for_heads_and_everyone_for_admins(
+    client_for, persona, status, visible
+):
     response = client_for(persona).get(reverse("accounts-users"))
     assert response.status_code == status
     if visible is not None:
@@ -186,7 +209,9 @@ def test_bad_user_input_is_refused_in_chinese_and_saves_nothing(
     personas.colleague.employee_no = "E-TAKEN"
     personas.colleague.save()
     before = User.objects.count()
-    response = client_for("admin").post(reverse("accounts-user-create"), new_user_data(org, **overrides))
+    response = client_for("admin").post(
+        reverse("accounts-user-create"), new_user_data(org, **overrides)
+    )
     assert response.status_code == 200
     assert message in response.context["form"].errors[field]
     assert message in response.content.decode()
@@ -237,7 +262,9 @@ def test_admin_deactivates_a_user_who_then_cannot_log_in(client_for, personas, c
 def test_branch_list_shows_the_visible_tree_in_order(client_for, persona, visible):
     response = client_for(persona).get(reverse("accounts-branches"))
     assert response.status_code == 200
-    assert [b.code for b in response.context["branches"]] == visible, [(b.code, b.path) for b in response.context["branches"]]
+    assert [b.code for b in response.context["branches"]] == visible, [
+        (b.code, b.path) for b in response.context["branches"]
+    ]
 
 
 @pytest.mark.parametrize(
@@ -247,7 +274,9 @@ def test_branch_list_shows_the_visible_tree_in_order(client_for, persona, visibl
 def test_only_admins_edit_branches(client_for, org, persona, status):
     url = reverse("accounts-branch-edit", args=[org.b1a.pk])
     assert client_for(persona).get(url).status_code == status
-    client_for(persona).post(url, {"code": "B1A", "name": "改名", "level": "sub_branch", "parent": org.b1.pk})
+    client_for(persona).post(
+        url, {"code": "B1A", "name": "改名", "level": "sub_branch", "parent": org.b1.pk}
+    )
     org.b1a.refresh_from_db()
     assert (org.b1a.name == "改名") == (persona == "admin")
 
@@ -287,4 +316,6 @@ def test_only_admins_reach_the_django_admin(client_for, persona, status):
 def test_django_admin_changelists_work(client_for, personas):
     client = client_for("admin")
     assert client.get(reverse("admin:accounts_branch_changelist")).status_code == 200
-    assert client.get(reverse("admin:accounts_user_change", args=[personas.rm.pk])).status_code == 200
+    assert (
+        client.get(reverse("admin:accounts_user_change", args=[personas.rm.pk])).status_code == 200
+    )

@@ -8,7 +8,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 NAVIGATION = {
     "rm": (["我的一天", "客户", "走访", "提醒"], ["My day", "Customers", "Visits", "Reminders"]),
     "head": (["概览", "团队", "商机", "报表"], ["Overview", "Team", "Pipeline", "Reports"]),
-    "admin": (["概览", "客户档案", "导入", "用户", "机构"], ["Overview", "Archive", "Import", "Users", "Branches"]),
+    "admin": (
+        ["概览", "客户档案", "导入", "用户", "机构"],
+        ["Overview", "Archive", "Import", "Users", "Branches"],
+    ),
 }
 
 
@@ -34,7 +37,9 @@ def nav_labels(page):
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 @pytest.mark.parametrize("persona", ["rm", "head", "admin"])
-def test_each_role_sees_its_navigation_in_chinese_then_english(open_page, personas, persona, viewport):
+def test_each_role_sees_its_navigation_in_chinese_then_english(
+    open_page, personas, persona, viewport
+):
     page = open_page(viewport)
     log_in(page, persona)
     chinese, english = NAVIGATION[persona]
@@ -56,9 +61,14 @@ def test_each_role_sees_its_navigation_in_chinese_then_english(open_page, person
 def test_vendored_styles_and_scripts_load_from_our_own_server(open_page, personas, live_server):
     page = open_page()
     outside = []
-    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(live_server.url) else None)
+    page.on(
+        "request",
+        lambda r: outside.append(r.url) if not r.url.startswith(live_server.url) else None,
+    )
     log_in(page, "rm")
-    navbar_colour = page.evaluate("getComputedStyle(document.querySelector('.navbar')).backgroundColor")
+    navbar_colour = page.evaluate(
+        "getComputedStyle(document.querySelector('.navbar')).backgroundColor"
+    )
     assert navbar_colour != "rgba(0, 0, 0, 0)"  # Bootstrap's CSS applied
     assert page.evaluate("typeof bootstrap === 'object' && typeof htmx === 'object'")
     assert outside == []
@@ -82,7 +92,10 @@ def test_a_wrong_password_is_explained_and_the_account_locks(open_page, personas
 def test_api_docs_render_without_the_internet(open_page, personas, live_server):
     page = open_page()
     outside = []
-    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(live_server.url) else None)
+    page.on(
+        "request",
+        lambda r: outside.append(r.url) if not r.url.startswith(live_server.url) else None,
+    )
     log_in(page, "rm")
     page.goto("/api/docs/")
     page.locator(".swagger-ui .info .title").wait_for()

@@ -20,6 +20,10 @@ class Command(BaseCommand):
                 _("Demo data ready: %(branches)d branches, %(users)d users.") % counts
             )
         )
-        self.stdout.write(_("Logins (password for all: %(password)s):") % {"password": DEMO_PASSWORD})
+        self.stdout.write(
+            _("Logins (password for all: %(password)s):") % {"password": DEMO_PASSWORD}
+        )
         for username, last_name, first_name, role, branch_code, _employee_no in LOGINS:
-            self.stdout.write(f"  {username:<6} {last_name}{first_name}  {role.label} · {branch_code}")
+            self.stdout.write(
+                f"  {username:<6} {last_name}{first_name}  {role.label} · {branch_code}"
+            )
