@@ -38,16 +38,24 @@ def browser():
 
 @pytest.fixture
 def open_page(browser, live_server):
-    contexts = []
+    """A page on the live server. Every test also checks that no request left the server:
+    assets are vendored and the product must work on a bank network without the internet."""
+    contexts, outside = [], []
+
+    def record(request):
+        if not request.url.startswith(live_server.url):
+            outside.append(request.url)
 
     def make(viewport=DESKTOP, locale="en-US"):
         context = browser.new_context(
             viewport=viewport, locale=locale, base_url=live_server.url, is_mobile=viewport == PHONE
         )
         context.set_default_timeout(10_000)
+        context.on("request", record)
         contexts.append(context)
         return context.new_page()
 
     yield make
     for context in contexts:
         context.close()
+    assert outside == [], f"requests left the server: {outside}"
