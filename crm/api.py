@@ -8,14 +8,11 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from crm.pagination import page_number, paginate
+
 
 class CountlessPagination(BasePagination):
-    """Page-number pagination that never counts the whole table.
-
-    ``COUNT(*)`` over a million visible rows costs tens of milliseconds on every page; instead
-    a page fetches one row more than it shows to know whether a next page exists. The list
-    must be ordered on an indexed column so that deep pages stay cheap.
-    """
+    """Page-number pagination that never counts the whole table (see crm.pagination)."""
 
     page_size = 50
     max_page_size = 200
@@ -24,32 +21,15 @@ class CountlessPagination(BasePagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
-        self.page_number = self._positive_int(request.query_params.get(self.page_query_param), 1)
-        self.size = min(
-            self._positive_int(
-                request.query_params.get(self.page_size_query_param), self.page_size
-            ),
-            self.max_page_size,
-        )
-        offset = (self.page_number - 1) * self.size
-        rows = list(queryset[offset : offset + self.size + 1])
-        if not rows and self.page_number > 1:
+        number = page_number(request.query_params.get(self.page_query_param))
+        size = page_number(request.query_params.get(self.page_size_query_param), self.page_size)
+        for name, value in ((self.page_query_param, number), (self.page_size_query_param, size)):
+            if value is None:
+                raise exceptions.ValidationError({name: [_("Enter a whole number of 1 or more.")]})
+        self.page = paginate(queryset, number, min(size, self.max_page_size))
+        if not self.page.object_list and number > 1:
             raise exceptions.NotFound(_("This page is past the last one."))
-        self.has_next = len(rows) > self.size
-        return rows[: self.size]
-
-    def _positive_int(self, raw, default):
-        if raw in (None, ""):
-            return default
-        try:
-            value = int(raw)
-        except (TypeError, ValueError):
-            value = 0
-        if value < 1:
-            raise exceptions.ValidationError(
-                {self.page_query_param: [_("Enter a whole number of 1 or more.")]}
-            )
-        return value
+        return self.page.object_list
 
     def _link(self, number):
         url = self.request.build_absolute_uri()
@@ -60,10 +40,10 @@ class CountlessPagination(BasePagination):
     def get_paginated_response(self, data):
         return Response(
             {
-                "page": self.page_number,
-                "page_size": self.size,
-                "next": self._link(self.page_number + 1) if self.has_next else None,
-                "previous": self._link(self.page_number - 1) if self.page_number > 1 else None,
+                "page": self.page.number,
+                "page_size": self.page.size,
+                "next": self._link(self.page.number + 1) if self.page.has_next else None,
+                "previous": self._link(self.page.number - 1) if self.page.has_previous else None,
                 "results": data,
             }
         )
