@@ -5,6 +5,8 @@ from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 # One level of Branch.path: a ten-digit id and a slash.
@@ -213,3 +215,16 @@ class User(AbstractUser):
         super().clean()
         if self.role in (self.Role.RM, self.Role.HEAD) and self.branch_id is None:
             raise ValidationError({"branch": _("Relationship managers and heads need a branch.")})
+        if self.pk and not self.is_active and self.primary_customers.exists():
+            # Customers must never be left without a primary RM: hand the book over first.
+            url = reverse("customers-handover") + f"?from={self.pk}"
+            raise ValidationError(
+                {
+                    "is_active": format_html(
+                        '{} <a href="{}">{}</a>',
+                        _("This user is still the primary RM of customers."),
+                        url,
+                        _("Hand the customers over first."),
+                    )
+                }
+            )

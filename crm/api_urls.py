@@ -1,12 +1,19 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
 
 from accounts import api as accounts_api
+from customers import api as customers_api
+
+router = SimpleRouter()
+router.register("customers", customers_api.CustomerViewSet, basename="api-customers")
 
 urlpatterns = [
     path("me/", accounts_api.MeView.as_view(), name="api-me"),
     path("branches/", accounts_api.BranchListView.as_view(), name="api-branches"),
     path("users/", accounts_api.UserListView.as_view(), name="api-users"),
+    path("products/", customers_api.ProductListView.as_view(), name="api-products"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+urlpatterns += router.urls

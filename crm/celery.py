@@ -22,4 +22,8 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=15),
     },
+    "recompute-tiers": {
+        "task": "customers.tasks.recompute_tiers_for_last_month",
+        "schedule": crontab(day_of_month=1, hour=2, minute=0),
+    },
 }

@@ -15,6 +15,7 @@ NAVIGATION = {
     User.Role.HEAD: [
         ("home", _("Overview")),
         ("accounts-users", _("Team")),
+        ("customers-list", _("Customers")),
         ("opportunities-pipeline", _("Pipeline")),
         ("reports-index", _("Reports")),
     ],

@@ -10,6 +10,7 @@ admin.site.site_header = admin.site.site_title = "CRM"
 urlpatterns = [
     path("", accounts_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
+    path("customers/", include("customers.urls")),
     path("api/", include("crm.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -87,3 +87,44 @@ def pytest_configure(config):
 
     # Hashing cost is not what these tests are about.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def book(personas, org):
+    """Customers placed so that each persona's scope differs.
+
+    mine:        primary rm
+    assisted:    primary colleague, rm assists
+    colleagues:  primary colleague only
+    outlet:      primary an RM of the outlet under B1A (head sees it, rm does not)
+    other:       primary other_rm in branch 2
+    archived:    primary rm, archived (only admins see it)
+    """
+    from django.utils import timezone
+
+    from customers.models import CustomerAssistant
+    from tests.factories import CustomerFactory
+
+    outlet_rm = UserFactory(username="outlet_rm", branch=org.b1a_outlet)
+    book = SimpleNamespace(
+        mine=CustomerFactory(name="张伟", primary_rm=personas.rm, monthly_avg_assets=500000),
+        assisted=CustomerFactory(name="单丽", primary_rm=personas.colleague),
+        colleagues=CustomerFactory(name="曾强", primary_rm=personas.colleague),
+        outlet=CustomerFactory(name="解放", primary_rm=outlet_rm),
+        other=CustomerFactory(name="仇英", primary_rm=personas.other_rm),
+        archived=CustomerFactory(
+            name="归档客户", primary_rm=personas.rm, archived_at=timezone.now()
+        ),
+    )
+    CustomerAssistant.objects.create(customer=book.assisted, rm=personas.rm)
+    return book
+
+
+# Who sees which customers of the book above.
+CUSTOMER_SCOPE = {
+    "rm": {"mine", "assisted"},
+    "colleague": {"assisted", "colleagues"},
+    "head": {"mine", "assisted", "colleagues", "outlet"},
+    "other_rm": {"other"},
+    "admin": {"mine", "assisted", "colleagues", "outlet", "other", "archived"},
+}

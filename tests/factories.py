@@ -1,3 +1,5 @@
+import datetime
+
 import factory
 from factory.django import DjangoModelFactory
 
@@ -30,3 +32,57 @@ class UserFactory(DjangoModelFactory):
     branch = factory.SubFactory(BranchFactory)
     language = "zh-hans"
     password = factory.django.Password(PASSWORD)
+
+
+class ProductFactory(DjangoModelFactory):
+    class Meta:
+        model = "customers.Product"
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"P{n:04d}")
+    name = factory.Sequence(lambda n: f"产品{n}")
+    category = "time_deposit"
+    risk_level = "R1"
+    matures = True
+
+
+class CustomerFactory(DjangoModelFactory):
+    class Meta:
+        model = "customers.Customer"
+        skip_postgeneration_save = True
+
+    customer_no = factory.Sequence(lambda n: f"T{n:09d}")
+    kind = "individual"
+    name = factory.Faker("name", locale="zh_CN")
+    primary_rm = factory.SubFactory(UserFactory)
+    branch = factory.LazyAttribute(lambda o: o.primary_rm.branch)
+    mobile = factory.Sequence(lambda n: f"139{n:08d}")
+    id_type = "resident_id"
+    id_number = factory.Sequence(lambda n: _resident_id(n))
+
+
+def _resident_id(n):
+    from customers.validators import resident_id_check_char
+
+    first17 = f"1101011990{(n // 28) % 12 + 1:02d}{n % 28 + 1:02d}{n % 1000:03d}"
+    return first17 + resident_id_check_char(first17)
+
+
+class HoldingFactory(DjangoModelFactory):
+    class Meta:
+        model = "customers.Holding"
+
+    customer = factory.SubFactory(CustomerFactory)
+    product = factory.SubFactory(ProductFactory)
+    account_no = factory.Sequence(lambda n: f"62220{n:010d}")
+    amount = 100000
+
+
+class BalanceFactory(DjangoModelFactory):
+    class Meta:
+        model = "customers.MonthlyBalance"
+
+    customer = factory.SubFactory(CustomerFactory)
+    month = datetime.date(2026, 1, 1)
+    avg_financial_assets = 0
+    star_points = 0

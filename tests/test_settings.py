@@ -64,14 +64,14 @@ def test_seed_demo_refuses_production():
 
 @pytest.mark.django_db
 def test_seed_demo_creates_the_demo_logins_and_is_repeatable(capsys):
-    call_command("seed_demo")
+    call_command("seed_demo", "--customers", "0")
     first = capsys.readouterr().out
     snapshot = list(
         User.objects.order_by("username").values_list(
             "username", "last_name", "first_name", "role", "branch__code"
         )
     )
-    call_command("seed_demo")
+    call_command("seed_demo", "--customers", "0")
     again = list(
         User.objects.order_by("username").values_list(
             "username", "last_name", "first_name", "role", "branch__code"
@@ -92,8 +92,8 @@ def test_seed_demo_creates_the_demo_logins_and_is_repeatable(capsys):
 
 @pytest.mark.django_db
 def test_seed_demo_is_deterministic_for_a_seed():
-    call_command("seed_demo", "--seed", "7")
+    call_command("seed_demo", "--seed", "7", "--customers", "0")
     first = sorted(User.objects.values_list("username", "last_name", "first_name"))
     User.objects.filter(role="rm").exclude(username__in=["rm1", "rm2", "rm3"]).delete()
-    call_command("seed_demo", "--seed", "7")
+    call_command("seed_demo", "--seed", "7", "--customers", "0")
     assert sorted(User.objects.values_list("username", "last_name", "first_name")) == first

@@ -46,7 +46,7 @@ def test_anonymous_user_is_sent_to_login(client):
         (
             "head",
             "accounts/home_head.html",
-            ["home", "accounts-users", "opportunities-pipeline", "reports-index"],
+            ["home", "accounts-users", "customers-list", "opportunities-pipeline", "reports-index"],
         ),
         (
             "admin",

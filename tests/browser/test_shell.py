@@ -7,7 +7,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NAVIGATION = {
     "rm": (["我的一天", "客户", "走访", "提醒"], ["My day", "Customers", "Visits", "Reminders"]),
-    "head": (["概览", "团队", "商机", "报表"], ["Overview", "Team", "Pipeline", "Reports"]),
+    "head": (
+        ["概览", "团队", "客户", "商机", "报表"],
+        ["Overview", "Team", "Customers", "Pipeline", "Reports"],
+    ),
     "admin": (
         ["概览", "客户档案", "导入", "用户", "机构"],
         ["Overview", "Archive", "Import", "Users", "Branches"],

@@ -3,21 +3,32 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from accounts.demo import DEMO_PASSWORD, LOGINS, seed_organisation
+from customers.demo import seed_customers
 
 
 class Command(BaseCommand):
-    help = "Load deterministic demo data (branches, users). Refuses to run in production."
+    help = "Load deterministic demo data. Refuses to run in production."
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=1, help="Random seed (default 1).")
+        parser.add_argument(
+            "--customers", type=int, default=2000, help="Demo customers (default 2,000)."
+        )
 
-    def handle(self, *args, seed, **options):
+    def handle(self, *args, seed, customers, **options):
         if settings.IS_PRODUCTION:
             raise CommandError(_("seed_demo refuses to run with production settings."))
+        if customers < 0:
+            raise CommandError(_("--customers cannot be negative."))
         counts = seed_organisation(seed=seed)
+        counts["customers"] = seed_customers(count=customers, seed=seed, stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(
-                _("Demo data ready: %(branches)d branches, %(users)d users.") % counts
+                _(
+                    "Demo data ready: %(branches)d branches, %(users)d users, "
+                    "%(customers)d new customers."
+                )
+                % counts
             )
         )
         self.stdout.write(

@@ -1,0 +1,283 @@
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm.htmx import is_htmx
+from crm.pagination import page_number, paginate
+
+from . import services
+from .birthdays import next_birthday
+from .filters import CustomerFilter
+from .forms import CustomerForm, HandoverForm
+from .models import Customer, MonthlyBalance, Relation
+
+LIST_PAGE_SIZE = 50
+# Filters folded under "more filters" on the list; search, tier, star and sort stay in view.
+MORE_FILTERS = [
+    "kind",
+    "lifecycle_stage",
+    "risk_grade",
+    "branch",
+    "rm",
+    "tag",
+    "birthday_within",
+    "maturing_within",
+]
+MATURITY_HIGHLIGHT_DAYS = 30
+
+
+def customers_for(request):
+    """The user's customers, archived ones only for an admin who asks for them."""
+    customers = Customer.objects.visible_to(request.user)
+    if request.user.is_admin and request.GET.get("archived") == "1":
+        return customers.filter(archived_at__isnull=False)
+    return customers.active()
+
+
+def filtered_customers(request):
+    # Always bound, so that "no filters" validates and lists everyone in scope.
+    customer_filter = CustomerFilter(request.GET, queryset=customers_for(request), request=request)
+    return customer_filter, customer_filter.qs
+
+
+@login_required
+def customer_list(request):
+    number = page_number(request.GET.get("page"))
+    customer_filter, customers = filtered_customers(request)
+    if number is None or not customer_filter.is_valid():
+        if is_htmx(request):
+            return HttpResponseBadRequest(_("Some filters are not valid."))
+        page = paginate(Customer.objects.none(), 1, LIST_PAGE_SIZE)
+    else:
+        customers = customers.select_related("primary_rm", "branch", "asset_tier")
+        page = paginate(customers, number, LIST_PAGE_SIZE)
+    query = request.GET.copy()
+    query.pop("page", None)
+    more_filters = [customer_filter.form[name] for name in MORE_FILTERS]
+    context = {
+        "filter": customer_filter,
+        "more_filters": more_filters,
+        "more_filters_used": any(request.GET.get(name) for name in MORE_FILTERS),
+        "page_obj": page,
+        "query": query.urlencode(),
+        "showing_archived": request.GET.get("archived") == "1" and request.user.is_admin,
+    }
+    template = "customers/_results.html" if is_htmx(request) else "customers/list.html"
+    return TemplateResponse(request, template, context)
+
+
+def _relations(customer, user):
+    """Relations read from both sides, with links only to customers the user may open."""
+    rows = Relation.objects.filter(
+        Q(from_customer=customer) | Q(to_customer=customer)
+    ).select_related("from_customer", "to_customer")
+    rows = list(rows)
+    others = {
+        r.to_customer_id if r.from_customer_id == customer.pk else r.from_customer_id for r in rows
+    }
+    openable = (
+        set(Customer.objects.visible_to(user).filter(pk__in=others).values_list("pk", flat=True))
+        if others
+        else set()
+    )
+    result = []
+    for relation in rows:
+        if relation.from_customer_id == customer.pk:
+            other, label = relation.to_customer, Relation.INVERSE_LABELS[relation.kind]
+        else:
+            other, label = relation.from_customer, relation.get_kind_display()
+        result.append(
+            {"other": other, "label": label, "note": relation.note, "linked": other.pk in openable}
+        )
+    return result
+
+
+@login_required
+def customer_detail(request, pk):
+    """The customer 360 page: one page, a fixed number of queries whatever the file holds."""
+    customer = get_object_or_404(
+        Customer.objects.visible_to(request.user).select_related(
+            "primary_rm", "branch", "asset_tier"
+        ),
+        pk=pk,
+    )
+    services.record_sensitive_view(user=request.user, customer=customer)
+    today = timezone.localdate()
+    holdings = list(
+        customer.holdings.select_related("product").order_by("status", "matures_on", "id")
+    )
+    for holding in holdings:
+        holding.matures_soon = bool(
+            holding.status == holding.Status.ACTIVE
+            and holding.matures_on
+            and today <= holding.matures_on <= today + timedelta(days=MATURITY_HIGHLIGHT_DAYS)
+        )
+    first_month = (today.replace(day=1) - timedelta(days=366)).replace(day=1)
+    balances = list(
+        MonthlyBalance.objects.filter(customer=customer, month__gte=first_month).order_by("month")
+    )
+    context = {
+        "customer": customer,
+        "assistants": [a.rm for a in customer.assistants.select_related("rm", "rm__branch")],
+        "tags": list(customer.tags.all()),
+        "contacts": list(customer.contacts.all()) if customer.is_corporate else [],
+        "holdings": holdings,
+        "balances": balances,
+        "chart": {
+            "labels": [b.month.strftime("%Y-%m") for b in balances],
+            "assets": [float(b.avg_financial_assets) for b in balances],
+        },
+        "tier_changes": list(customer.tier_changes.all()[:12]),
+        "relations": _relations(customer, request.user),
+        "assignments": list(customer.assignments.select_related("rm", "changed_by")[:20]),
+        "history": list(customer.history.select_related("history_user")[:20]),
+        "next_birthday": next_birthday(customer.birth_date, customer.lunar_birthday, today)
+        if customer.birth_date
+        else None,
+        "can_edit": customer.editable_by(request.user),
+    }
+    return TemplateResponse(request, "customers/detail.html", context)
+
+
+@login_required
+def customer_edit(request, pk=None):
+    customer = None
+    if pk is not None:
+        customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
+        if not customer.editable_by(request.user):
+            raise PermissionDenied
+    form = CustomerForm(request.POST or None, instance=customer, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save(commit=False)
+        if request.user.is_rm:
+            if customer is None:
+                saved.primary_rm = request.user
+            assistants = None  # RMs do not choose who assists them
+        else:
+            saved.primary_rm = form.cleaned_data["primary_rm"]
+            assistants = form.cleaned_data["assistants"]
+        saved.branch_id = saved.primary_rm.branch_id
+        services.save_customer(
+            actor=request.user, customer=saved, assistants=assistants, tags=form.tags()
+        )
+        messages.success(request, _("Customer %(name)s saved.") % {"name": saved.name})
+        if form.mobile_shared_with_others():
+            messages.warning(
+                request,
+                _("Another customer in the archive has the same mobile number; please check it."),
+            )
+        return redirect("customers-detail", pk=saved.pk)
+    return TemplateResponse(request, "customers/form.html", {"form": form, "customer": customer})
+
+
+@login_required
+@require_POST
+def customer_archive(request, pk):
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
+    if not (request.user.is_admin or request.user.is_head) or customer.is_archived:
+        raise PermissionDenied
+    services.archive(actor=request.user, customer=customer)
+    messages.success(
+        request, _("%(name)s archived. An admin can restore the file.") % {"name": customer.name}
+    )
+    return redirect("customers-list")
+
+
+@login_required
+@require_POST
+def customer_restore(request, pk):
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
+    services.restore(actor=request.user, customer=customer)
+    messages.success(request, _("%(name)s restored.") % {"name": customer.name})
+    return redirect("customers-detail", pk=customer.pk)
+
+
+@login_required
+def customer_delete(request, pk):
+    """Admins only, and only after typing the customer number: holdings, balances and
+    relations go with the file, and the page says how many. Change history is kept."""
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
+    if not request.user.is_admin:
+        raise PermissionDenied
+    counts = {
+        "holdings": customer.holdings.count(),
+        "balances": customer.balances.count(),
+        "relations": Relation.objects.filter(
+            Q(from_customer=customer) | Q(to_customer=customer)
+        ).count(),
+    }
+    error = None
+    if request.method == "POST":
+        if request.POST.get("confirm", "").strip() == customer.customer_no:
+            name = customer.name
+            customer._change_reason = _("Deleted by an admin")
+            customer.delete()
+            messages.success(request, _("%(name)s deleted.") % {"name": name})
+            return redirect(reverse("customers-list") + "?archived=1")
+        error = _("Type the customer number exactly to confirm.")
+    return TemplateResponse(
+        request, "customers/delete.html", {"customer": customer, "counts": counts, "error": error}
+    )
+
+
+@login_required
+def handover(request):
+    """Move one customer, a selection or a whole book to another RM (heads and admins)."""
+    if not (request.user.is_head or request.user.is_admin):
+        raise PermissionDenied
+    initial = {}
+    if request.GET.get("from"):
+        initial["from_rm"] = request.GET["from"]
+    if request.GET.get("customers"):
+        initial["customers"] = request.GET["customers"]
+    form = HandoverForm(request.POST or None, initial=initial, actor=request.user)
+    selected_ids = []
+    if form.is_bound and form.is_valid():
+        from_rm = form.cleaned_data["from_rm"]
+        if form.cleaned_data["whole_book"]:
+            ids = list(
+                Customer.objects.visible_to(request.user)
+                .active()
+                .filter(primary_rm=from_rm)
+                .values_list("pk", flat=True)
+            )
+        else:
+            ids = form.cleaned_data["customers"]
+        try:
+            moved = services.hand_over(
+                actor=request.user,
+                customer_ids=ids,
+                to_rm=form.cleaned_data["to_rm"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(
+                request,
+                _("%(count)d customers handed over to %(rm)s.")
+                % {"count": moved, "rm": form.cleaned_data["to_rm"]},
+            )
+            return redirect("customers-handover")
+    else:
+        raw = form["customers"].value() or ""
+        selected_ids = [int(x) for x in str(raw).split(",") if x.strip().isdigit()]
+    selected = list(
+        Customer.objects.visible_to(request.user)
+        .filter(pk__in=selected_ids)
+        .select_related("primary_rm")[:200]
+    )
+    return TemplateResponse(
+        request, "customers/handover.html", {"form": form, "selected": selected}
+    )
