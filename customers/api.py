@@ -27,6 +27,8 @@ class CustomerSerializer(serializers.ModelSerializer):
     assisting_rms = serializers.SerializerMethodField()
     asset_tier = serializers.SlugRelatedField(slug_field="code", read_only=True)
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    # Wider than the stored 11 digits: "+86 138-1234-5678" is accepted and normalised.
+    mobile = serializers.CharField(max_length=24, required=False, allow_blank=True)
 
     class Meta:
         model = Customer

@@ -7,6 +7,7 @@ urlpatterns = [
     path("new/", views.customer_edit, name="customers-create"),
     path("handover/", views.handover, name="customers-handover"),
     path("export/", exports.export_customers, name="customers-export"),
+    path("import/", views.import_page, name="customers-import"),
     path("<int:pk>/", views.customer_detail, name="customers-detail"),
     path("<int:pk>/edit/", views.customer_edit, name="customers-edit"),
     path("<int:pk>/archive/", views.customer_archive, name="customers-archive"),

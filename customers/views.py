@@ -1,5 +1,8 @@
+import uuid
 from datetime import timedelta
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from crm.htmx import is_htmx
@@ -19,6 +23,7 @@ from . import services
 from .birthdays import next_birthday
 from .filters import CustomerFilter
 from .forms import CustomerForm, HandoverForm
+from .imports import IMPORTERS, ImportRejected, RowError
 from .models import Customer, MonthlyBalance, Relation
 
 LIST_PAGE_SIZE = 50
@@ -281,3 +286,74 @@ def handover(request):
     return TemplateResponse(
         request, "customers/handover.html", {"form": form, "selected": selected}
     )
+
+
+IMPORT_DIR = settings.VAR_DIR / "imports"
+MAX_IMPORT_BYTES = 50 * 1024 * 1024
+
+
+@login_required
+def import_page(request):
+    """Admins load customers, holdings or balances: check the file first, then confirm."""
+    if not request.user.is_admin:
+        raise PermissionDenied
+    kind = request.POST.get("kind") or request.GET.get("kind") or "customers"
+    if kind not in IMPORTERS:
+        kind = "customers"
+    importer, columns = IMPORTERS[kind]
+    context = {"kind": kind, "kinds": IMPORT_KINDS, "columns": columns}
+    step = request.POST.get("step")
+    if step == "check":
+        upload = request.FILES.get("file")
+        if upload is None:
+            context["errors"] = [RowError(1, "", _("Choose a file to import."))]
+        elif upload.size > MAX_IMPORT_BYTES:
+            context["errors"] = [RowError(1, "", _("The file is larger than 50 MB; split it."))]
+        else:
+            data = upload.read()
+            try:
+                context["result"] = importer(
+                    name=upload.name, data=data, actor=request.user, dry_run=True
+                )
+            except ImportRejected as rejected:
+                context["errors"] = rejected.errors
+            else:
+                token = f"{request.user.pk}-{uuid.uuid4().hex}{Path(upload.name).suffix.lower()}"
+                IMPORT_DIR.mkdir(exist_ok=True)
+                (IMPORT_DIR / token).write_bytes(data)
+                context.update(token=token, file_name=upload.name)
+    elif step == "confirm":
+        token = request.POST.get("token", "")
+        path = IMPORT_DIR / Path(token).name
+        if not token.startswith(f"{request.user.pk}-") or not path.is_file():
+            messages.error(request, _("That upload has expired; choose the file again."))
+            return redirect(reverse("customers-import") + f"?kind={kind}")
+        name = request.POST.get("file_name") or path.name
+        try:
+            result = importer(name=name, data=path.read_bytes(), actor=request.user)
+        except ImportRejected as rejected:
+            context["errors"] = rejected.errors  # the archive changed since the check
+        else:
+            messages.success(
+                request,
+                _(
+                    "%(file)s imported: %(created)d new, %(updated)d updated, "
+                    "%(unchanged)d unchanged."
+                )
+                % {
+                    "file": name,
+                    "created": result.created,
+                    "updated": result.updated,
+                    "unchanged": result.unchanged,
+                },
+            )
+            path.unlink(missing_ok=True)
+            return redirect(reverse("customers-import") + f"?kind={kind}")
+    return TemplateResponse(request, "customers/import.html", context)
+
+
+IMPORT_KINDS = [
+    ("customers", gettext_lazy("Customers")),
+    ("holdings", gettext_lazy("Holdings")),
+    ("balances", gettext_lazy("Monthly balances")),
+]

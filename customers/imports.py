@@ -1,0 +1,688 @@
+"""Imports from core banking: customers, holdings and monthly balances, from .xlsx or .csv.
+
+Rules:
+- A file is all or nothing: every row is checked first; one bad row rejects the whole file
+  with a report naming the row, the column and the reason, and nothing is written.
+- Rows are upserted by their natural key (customer number; product and account number;
+  customer and month), so importing the same file twice changes nothing.
+- CSV files may be UTF-8, UTF-8 with BOM or GB18030 (what Excel writes in China).
+- Headers may be Chinese or English (see COLUMNS below and the README's column reference).
+"""
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import load_workbook
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from accounts.models import Branch, User
+
+from . import validators
+from .models import Assignment, Customer, Holding, MonthlyBalance, Product
+
+CHUNK = 2000
+
+
+class ImportRejected(Exception):
+    """The file was refused; ``errors`` says where and why."""
+
+    def __init__(self, errors):
+        super().__init__(f"{len(errors)} errors")
+        self.errors = errors
+
+
+@dataclass
+class RowError:
+    row: int  # as the spreadsheet numbers it: the header is row 1
+    column: str
+    message: str
+
+    def __str__(self):
+        return _("Row %(row)d, column %(column)s: %(message)s") % {
+            "row": self.row,
+            "column": self.column or "—",
+            "message": self.message,
+        }
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    preview: list = field(default_factory=list)
+
+    @property
+    def rows(self):
+        return self.created + self.updated + self.unchanged
+
+
+# --- reading files ----------------------------------------------------------------------------
+
+
+def read_table(name: str, data: bytes) -> tuple[list[str], list[list]]:
+    """The header and the rows of an .xlsx or .csv file."""
+    lower = name.lower()
+    if lower.endswith(".xlsx"):
+        try:
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as error:  # openpyxl raises many kinds on a broken file
+            raise ImportRejected(
+                [RowError(1, "", _("This is not a readable .xlsx file."))]
+            ) from error
+        rows = [list(r) for r in workbook.worksheets[0].iter_rows(values_only=True)]
+        workbook.close()
+    elif lower.endswith(".csv"):
+        rows = list(csv.reader(io.StringIO(decode_csv(data))))
+    else:
+        raise ImportRejected([RowError(1, "", _("Upload an .xlsx or a .csv file."))])
+    rows = [r for r in rows if any(c not in (None, "") for c in r)]
+    if not rows:
+        raise ImportRejected([RowError(1, "", _("The file is empty."))])
+    header = [str(c).strip() if c is not None else "" for c in rows[0]]
+    return header, rows[1:]
+
+
+def decode_csv(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportRejected(
+        [RowError(1, "", _("The file is neither UTF-8 nor GB18030 text; save it as CSV again."))]
+    )
+
+
+# --- cell parsers: each returns the value or raises ValidationError ------------------------
+
+
+def text(value, max_length=200):
+    value = "" if value is None else str(value).strip()
+    if isinstance(value, str) and value.endswith(".0") and value[:-2].isdigit():
+        value = value[:-2]  # a number Excel stored as a float
+    if len(value) > max_length:
+        raise ValidationError(_("At most %(n)d characters.") % {"n": max_length})
+    return value
+
+
+def parse_date(value):
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    raw = str(value).strip()
+    for pattern in ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d"):
+        try:
+            return datetime.strptime(raw, pattern).date()
+        except ValueError:
+            continue
+    raise ValidationError(_("%(value)s is not a date; write it as 2026-10-31.") % {"value": raw})
+
+
+def parse_month(value):
+    if isinstance(value, datetime | date) or re.fullmatch(
+        r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}", str(value or "").strip()
+    ):
+        day = parse_date(value)
+        return day.replace(day=1) if day else None
+    match = re.fullmatch(r"(\d{4})[-/.]?(\d{1,2})", str(value or "").strip())
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise ValidationError(
+            _("%(value)s is not a month; write it as 2026-10.") % {"value": value}
+        )
+    return date(int(match[1]), int(match[2]), 1)
+
+
+def parse_amount(value, required=True):
+    if value in (None, ""):
+        if required:
+            raise ValidationError(_("This column needs a value."))
+        return Decimal("0")
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except InvalidOperation as error:
+        raise ValidationError(_("%(value)s is not a number.") % {"value": value}) from error
+    if not amount.is_finite() or abs(amount) >= Decimal("1e14"):
+        raise ValidationError(_("%(value)s is not a number.") % {"value": value})
+    return amount.quantize(Decimal("0.01"))
+
+
+def choice(choices, aliases=None):
+    """A parser for a choice column that accepts the code, the Chinese or the English label."""
+
+    def parse(value):
+        raw = text(value, 50)
+        if not raw:
+            return ""
+        lookup = {}
+        for code, label in choices:
+            lookup[str(code).lower()] = code
+            lookup[str(label).lower()] = code
+        for alias, code in (aliases or {}).items():
+            lookup[alias.lower()] = code
+        if raw.lower() not in lookup:
+            allowed = "、".join(str(code) for code, _label in choices)
+            raise ValidationError(
+                _("%(value)s is not one of: %(allowed)s.") % {"value": raw, "allowed": allowed}
+            )
+        return lookup[raw.lower()]
+
+    return parse
+
+
+def yes_no(value):
+    raw = text(value, 10).lower()
+    if raw in ("", "0", "否", "n", "no", "false"):
+        return False
+    if raw in ("1", "是", "y", "yes", "true"):
+        return True
+    raise ValidationError(_("Write 是 or 否."))
+
+
+# --- column specifications ---------------------------------------------------------------
+
+
+@dataclass
+class Column:
+    name: str
+    headers: tuple  # accepted header spellings; the first is the Chinese one
+    parse: object = text
+    required: bool = False
+
+
+KIND_ALIASES = {
+    "个人": "individual",
+    "对私": "individual",
+    "企业": "corporate",
+    "对公": "corporate",
+}
+GENDER_ALIASES = {"男": "M", "女": "F", "male": "M", "female": "F"}
+ID_TYPE_ALIASES = {"身份证": "resident_id", "居民身份证": "resident_id", "统一社会信用代码": "uscc"}
+
+CUSTOMER_COLUMNS = [
+    Column("customer_no", ("客户号", "customer_no"), required=True),
+    Column("name", ("客户名称", "姓名", "name"), required=True),
+    Column(
+        "kind", ("客户类型", "kind"), choice(Customer.Kind.choices, KIND_ALIASES), required=True
+    ),
+    Column("primary_rm", ("主办客户经理", "primary_rm"), required=True),
+    Column("branch", ("所属机构", "branch")),
+    Column("gender", ("性别", "gender"), choice(Customer.Gender.choices, GENDER_ALIASES)),
+    Column("birth_date", ("出生日期", "birth_date"), parse_date),
+    Column("lunar_birthday", ("农历生日", "lunar_birthday"), yes_no),
+    Column("id_type", ("证件类型", "id_type"), choice(Customer.IdType.choices, ID_TYPE_ALIASES)),
+    Column("id_number", ("证件号码", "id_number")),
+    Column("mobile", ("手机号码", "mobile")),
+    Column("email", ("电子邮箱", "email")),
+    Column("address", ("地址", "address")),
+    Column("employer", ("工作单位", "employer")),
+    Column("occupation", ("职业", "occupation")),
+    Column("industry", ("行业", "industry")),
+    Column("risk_grade", ("风险等级", "risk_grade"), choice(Customer.RiskGrade.choices)),
+    Column("lifecycle_stage", ("生命周期", "lifecycle_stage"), choice(Customer.Lifecycle.choices)),
+    Column("source", ("客户来源", "source")),
+]
+
+HOLDING_COLUMNS = [
+    Column("customer_no", ("客户号", "customer_no"), required=True),
+    Column("product", ("产品代码", "product_code"), required=True),
+    Column("account_no", ("账号", "account_no"), required=True),
+    Column("amount", ("金额", "amount"), parse_amount, required=True),
+    Column("currency", ("币种", "currency")),
+    Column("opened_on", ("开立日期", "opened_on"), parse_date),
+    Column("matures_on", ("到期日", "matures_on"), parse_date),
+    Column("status", ("状态", "status"), choice(Holding.Status.choices)),
+]
+
+BALANCE_COLUMNS = [
+    Column("customer_no", ("客户号", "customer_no"), required=True),
+    Column("month", ("月份", "month"), parse_month, required=True),
+    Column(
+        "avg_financial_assets",
+        ("日均金融资产", "avg_financial_assets"),
+        parse_amount,
+        required=True,
+    ),
+    Column("avg_deposits", ("日均存款", "avg_deposits"), lambda v: parse_amount(v, required=False)),
+    Column("avg_loans", ("日均贷款", "avg_loans"), lambda v: parse_amount(v, required=False)),
+    Column("star_points", ("星点值", "star_points"), lambda v: parse_amount(v, required=False)),
+]
+
+
+def parse_rows(header, rows, columns):
+    """Map headers to columns and parse every cell; returns (records, errors).
+
+    Each record is ``(row_number, {column name: value})``.
+    """
+    positions, errors = {}, []
+    normalised = [h.strip().lower() for h in header]
+    for column in columns:
+        found = [i for i, h in enumerate(normalised) if h in {a.lower() for a in column.headers}]
+        if found:
+            positions[column.name] = found[0]
+        elif column.required:
+            errors.append(RowError(1, column.headers[0], _("This required column is missing.")))
+    if errors:
+        return [], errors
+    records = []
+    for offset, row in enumerate(rows):
+        number = offset + 2
+        values = {}
+        for column in columns:
+            if column.name not in positions:
+                continue
+            index = positions[column.name]
+            raw = row[index] if index < len(row) else None
+            try:
+                value = column.parse(raw)
+            except ValidationError as error:
+                errors.append(RowError(number, header[index], " ".join(error.messages)))
+                continue
+            if column.required and value in ("", None):
+                errors.append(RowError(number, header[index], _("This column needs a value.")))
+                continue
+            values[column.name] = value
+        records.append((number, values))
+    return records, errors
+
+
+def find_duplicates(records, key, column_label, errors):
+    seen = {}
+    for number, values in records:
+        value = key(values)
+        if value is None:
+            continue
+        if value in seen:
+            errors.append(
+                RowError(number, column_label, _("Same key as row %(row)d.") % {"row": seen[value]})
+            )
+        else:
+            seen[value] = number
+
+
+def lookup(model, field_name, values, **filters):
+    """{value: object} for the values present, fetched in chunks."""
+    values = list({v for v in values if v})
+    found = {}
+    for start in range(0, len(values), CHUNK):
+        batch = values[start : start + CHUNK]
+        for obj in model.objects.filter(**{f"{field_name}__in": batch}, **filters):
+            found[getattr(obj, field_name)] = obj
+    return found
+
+
+# --- the three importers ------------------------------------------------------------------
+
+
+def import_customers(*, name: str, data: bytes, actor, dry_run: bool = False) -> ImportResult:
+    header, rows = read_table(name, data)
+    records, errors = parse_rows(header, rows, CUSTOMER_COLUMNS)
+    if errors:
+        raise ImportRejected(errors)
+    label = dict((c.name, c.headers[0]) for c in CUSTOMER_COLUMNS)
+    find_duplicates(records, lambda v: v.get("customer_no"), label["customer_no"], errors)
+    find_duplicates(
+        records,
+        lambda v: (v.get("id_type"), v.get("id_number")) if v.get("id_number") else None,
+        label["id_number"],
+        errors,
+    )
+    rm_keys = {v["primary_rm"] for _n, v in records}
+    rms = {
+        **lookup(User, "username", rm_keys, role=User.Role.RM),
+        **lookup(User, "employee_no", rm_keys, role=User.Role.RM),
+    }
+    branches = lookup(Branch, "code", {v.get("branch") for _n, v in records})
+    existing = lookup(Customer, "customer_no", {v["customer_no"] for _n, v in records})
+    taken_ids = _taken_id_numbers(records, existing)
+
+    customers = []
+    for number, values in records:
+        rm = rms.get(values["primary_rm"])
+        if rm is None or not rm.is_active:
+            errors.append(
+                RowError(
+                    number,
+                    label["primary_rm"],
+                    _("No active relationship manager has this username or employee number."),
+                )
+            )
+            continue
+        branch = rm.branch
+        if values.get("branch"):
+            branch = branches.get(values["branch"])
+            if branch is None:
+                errors.append(RowError(number, label["branch"], _("No branch has this code.")))
+                continue
+        customer = existing.get(values["customer_no"]) or Customer(
+            customer_no=values["customer_no"]
+        )
+        row_errors = _apply_customer(customer, values, rm, branch, label, number, taken_ids)
+        errors += row_errors
+        if not row_errors:
+            customers.append(customer)
+    if errors:
+        raise ImportRejected(errors)
+
+    result = ImportResult()
+    new = [c for c in customers if c.pk is None]
+    changed = [c for c in customers if c.pk is not None and c._import_changed]
+    result.created, result.updated = len(new), len(changed)
+    result.unchanged = len(customers) - len(new) - len(changed)
+    result.preview = customers[:20]
+    if dry_run:
+        return result
+    reason = _("Imported from %(file)s") % {"file": name}
+    with transaction.atomic():
+        now = timezone.now()
+        for c in new:
+            c.created_at = now
+            c.derive_fields()
+        bulk_create_with_history(
+            new, Customer, batch_size=CHUNK, default_user=actor, default_change_reason=reason
+        )
+        created = lookup(Customer, "customer_no", [c.customer_no for c in new])
+        for c in changed:
+            c.updated_at = now
+            c.derive_fields()
+        bulk_update_with_history(
+            changed,
+            Customer,
+            IMPORTED_CUSTOMER_FIELDS + list(Customer.DERIVED_FIELDS) + ["updated_at"],
+            batch_size=CHUNK,
+            default_user=actor,
+            default_change_reason=reason,
+        )
+        moved = [c for c in changed if c._import_old_rm and c._import_old_rm != c.primary_rm_id]
+        Assignment.objects.filter(
+            Q(customer__in=moved), role=Assignment.Role.PRIMARY, ended_at__isnull=True
+        ).update(ended_at=now)
+        Assignment.objects.bulk_create(
+            [
+                Assignment(
+                    customer=created[c.customer_no] if c.pk is None else c,
+                    rm_id=c.primary_rm_id,
+                    role=Assignment.Role.PRIMARY,
+                    started_at=now,
+                    reason=reason,
+                    changed_by=actor,
+                )
+                for c in [*new, *moved]
+            ],
+            batch_size=CHUNK,
+        )
+    return result
+
+
+IMPORTED_CUSTOMER_FIELDS = [
+    "name",
+    "kind",
+    "primary_rm",
+    "branch",
+    "gender",
+    "birth_date",
+    "lunar_birthday",
+    "id_type",
+    "id_number",
+    "mobile",
+    "email",
+    "address",
+    "employer",
+    "occupation",
+    "industry",
+    "risk_grade",
+    "lifecycle_stage",
+    "source",
+]
+
+
+NOT_IMPORTED = [
+    f.name
+    for f in Customer._meta.fields
+    if f.name not in IMPORTED_CUSTOMER_FIELDS or f.name in ("primary_rm", "branch")
+]
+
+
+def _taken_id_numbers(records, existing):
+    """ID numbers in the file that belong to customers with another customer number."""
+    numbers = {v.get("id_number", "").upper() for _n, v in records if v.get("id_number")}
+    taken = {}
+    numbers = list(numbers)
+    for start in range(0, len(numbers), CHUNK):
+        for customer_no, id_type, id_number in Customer.objects.filter(
+            id_number__in=numbers[start : start + CHUNK]
+        ).values_list("customer_no", "id_type", "id_number"):
+            taken[(id_type, id_number)] = customer_no
+    return taken
+
+
+def _apply_customer(customer, values, rm, branch, label, number, taken_ids):
+    errors = []
+    kind = values["kind"]
+    id_type = values.get("id_type", "")
+    id_number = values.get("id_number", "")
+    if id_number and not id_type:
+        errors.append(RowError(number, label["id_type"], _("Choose the type of the ID number.")))
+    normalise = validators.ID_NORMALISERS.get(id_type)
+    if id_number and normalise:
+        try:
+            id_number = normalise(id_number)
+        except ValidationError as error:
+            errors.append(RowError(number, label["id_number"], " ".join(error.messages)))
+    if kind == Customer.Kind.CORPORATE and id_type and id_type != Customer.IdType.USCC:
+        errors.append(
+            RowError(
+                number,
+                label["id_type"],
+                _("A company is identified by its unified social credit code."),
+            )
+        )
+    owner = taken_ids.get((id_type, id_number))
+    if id_number and owner and owner != customer.customer_no:
+        errors.append(
+            RowError(
+                number,
+                label["id_number"],
+                _("A customer with this ID number is already in the archive."),
+            )
+        )
+    mobile = values.get("mobile", "")
+    if mobile:
+        try:
+            mobile = validators.normalise_mobile(mobile)
+        except ValidationError as error:
+            errors.append(RowError(number, label["mobile"], " ".join(error.messages)))
+    if values.get("birth_date") and values["birth_date"] > timezone.localdate():
+        errors.append(
+            RowError(number, label["birth_date"], _("The birth date cannot be in the future."))
+        )
+    if errors:
+        return errors
+    new_values = {
+        "name": values["name"],
+        "kind": kind,
+        "primary_rm_id": rm.pk,
+        "branch_id": branch.pk,
+        "gender": values.get("gender", ""),
+        "birth_date": values.get("birth_date"),
+        "lunar_birthday": values.get("lunar_birthday", False),
+        "id_type": id_type,
+        "id_number": id_number,
+        "mobile": mobile,
+        "email": values.get("email", ""),
+        "address": values.get("address", ""),
+        "employer": values.get("employer", ""),
+        "occupation": values.get("occupation", ""),
+        "industry": values.get("industry", ""),
+        "risk_grade": values.get("risk_grade", ""),
+        "lifecycle_stage": values.get("lifecycle_stage")
+        or customer.lifecycle_stage
+        or Customer.Lifecycle.NEW,
+        "source": values.get("source", ""),
+    }
+    customer._import_old_rm = customer.primary_rm_id
+    customer._import_changed = any(getattr(customer, f) != v for f, v in new_values.items())
+    for f, v in new_values.items():
+        setattr(customer, f, v)
+    try:
+        customer.clean_fields(exclude=NOT_IMPORTED)
+    except ValidationError as error:
+        for field_name, messages in error.message_dict.items():
+            errors.append(RowError(number, label.get(field_name, field_name), " ".join(messages)))
+    return errors
+
+
+def import_holdings(*, name: str, data: bytes, actor, dry_run: bool = False) -> ImportResult:
+    header, rows = read_table(name, data)
+    records, errors = parse_rows(header, rows, HOLDING_COLUMNS)
+    if errors:
+        raise ImportRejected(errors)
+    label = dict((c.name, c.headers[0]) for c in HOLDING_COLUMNS)
+    find_duplicates(records, lambda v: (v["product"], v["account_no"]), label["account_no"], errors)
+    customers = lookup(Customer, "customer_no", {v["customer_no"] for _n, v in records})
+    products = lookup(Product, "code", {v["product"] for _n, v in records})
+    existing = (
+        {
+            (h.product_id, h.account_no): h
+            for h in Holding.objects.filter(
+                customer__in=list(customers.values()),
+                account_no__in=[v["account_no"] for _n, v in records],
+            )
+        }
+        if customers
+        else {}
+    )
+    holdings, result = [], ImportResult()
+    for number, values in records:
+        customer = customers.get(values["customer_no"])
+        product = products.get(values["product"])
+        if customer is None:
+            errors.append(RowError(number, label["customer_no"], _("No customer has this number.")))
+            continue
+        if product is None:
+            errors.append(RowError(number, label["product"], _("No product has this code.")))
+            continue
+        holding = existing.get((product.pk, values["account_no"])) or Holding(
+            product=product, account_no=values["account_no"]
+        )
+        if holding.pk and holding.customer_id != customer.pk:
+            errors.append(
+                RowError(
+                    number, label["account_no"], _("This account belongs to another customer.")
+                )
+            )
+            continue
+        new_values = {
+            "customer_id": customer.pk,
+            "amount": values["amount"],
+            "currency": (values.get("currency") or "CNY").upper()[:3],
+            "opened_on": values.get("opened_on"),
+            "matures_on": values.get("matures_on"),
+            "status": values.get("status") or Holding.Status.ACTIVE,
+        }
+        if (
+            new_values["opened_on"]
+            and new_values["matures_on"]
+            and new_values["matures_on"] < new_values["opened_on"]
+        ):
+            errors.append(
+                RowError(number, label["matures_on"], _("A holding cannot mature before it opens."))
+            )
+            continue
+        holding._import_changed = any(getattr(holding, f) != v for f, v in new_values.items())
+        for f, v in new_values.items():
+            setattr(holding, f, v)
+        holdings.append(holding)
+    if errors:
+        raise ImportRejected(errors)
+    new = [h for h in holdings if h.pk is None]
+    changed = [h for h in holdings if h.pk and h._import_changed]
+    result.created, result.updated = len(new), len(changed)
+    result.unchanged = len(holdings) - len(new) - len(changed)
+    result.preview = holdings[:20]
+    if not dry_run:
+        reason = _("Imported from %(file)s") % {"file": name}
+        with transaction.atomic():
+            bulk_create_with_history(
+                new, Holding, batch_size=CHUNK, default_user=actor, default_change_reason=reason
+            )
+            bulk_update_with_history(
+                changed,
+                Holding,
+                ["customer", "amount", "currency", "opened_on", "matures_on", "status"],
+                batch_size=CHUNK,
+                default_user=actor,
+                default_change_reason=reason,
+            )
+    return result
+
+
+def import_balances(*, name: str, data: bytes, actor, dry_run: bool = False) -> ImportResult:
+    header, rows = read_table(name, data)
+    records, errors = parse_rows(header, rows, BALANCE_COLUMNS)
+    if errors:
+        raise ImportRejected(errors)
+    label = dict((c.name, c.headers[0]) for c in BALANCE_COLUMNS)
+    find_duplicates(records, lambda v: (v["customer_no"], v["month"]), label["month"], errors)
+    customers = lookup(Customer, "customer_no", {v["customer_no"] for _n, v in records})
+    existing = {}
+    ids = [c.pk for c in customers.values()]
+    for start in range(0, len(ids), CHUNK):
+        for b in MonthlyBalance.objects.filter(customer_id__in=ids[start : start + CHUNK]):
+            existing[(b.customer_id, b.month)] = b
+    balances, result = [], ImportResult()
+    this_month = timezone.localdate().replace(day=1)
+    for number, values in records:
+        customer = customers.get(values["customer_no"])
+        if customer is None:
+            errors.append(RowError(number, label["customer_no"], _("No customer has this number.")))
+            continue
+        if values["month"] > this_month:
+            errors.append(RowError(number, label["month"], _("This month has not begun.")))
+            continue
+        balance = existing.get((customer.pk, values["month"])) or MonthlyBalance(
+            customer=customer, month=values["month"]
+        )
+        new_values = {
+            k: values.get(k, Decimal("0"))
+            for k in ("avg_financial_assets", "avg_deposits", "avg_loans", "star_points")
+        }
+        balance._import_changed = any(getattr(balance, f) != v for f, v in new_values.items())
+        for f, v in new_values.items():
+            setattr(balance, f, v)
+        balances.append(balance)
+    if errors:
+        raise ImportRejected(errors)
+    new = [b for b in balances if b.pk is None]
+    changed = [b for b in balances if b.pk and b._import_changed]
+    result.created, result.updated = len(new), len(changed)
+    result.unchanged = len(balances) - len(new) - len(changed)
+    result.preview = balances[:20]
+    if not dry_run:
+        with transaction.atomic():
+            MonthlyBalance.objects.bulk_create(new, batch_size=CHUNK)
+            MonthlyBalance.objects.bulk_update(
+                changed,
+                ["avg_financial_assets", "avg_deposits", "avg_loans", "star_points"],
+                batch_size=CHUNK,
+            )
+    return result
+
+
+IMPORTERS = {
+    "customers": (import_customers, CUSTOMER_COLUMNS),
+    "holdings": (import_holdings, HOLDING_COLUMNS),
+    "balances": (import_balances, BALANCE_COLUMNS),
+}

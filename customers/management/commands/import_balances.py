@@ -1,0 +1,6 @@
+from ._import import ImportCommand
+
+
+class Command(ImportCommand):
+    help = "Import balances from an .xlsx or .csv file: all rows or none."
+    kind = "balances"

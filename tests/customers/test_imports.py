@@ -1,0 +1,291 @@
+import csv
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from openpyxl import Workbook
+
+from customers.imports import ImportRejected, import_balances, import_customers, import_holdings
+from customers.models import Assignment, Customer, Holding, MonthlyBalance
+from tests.conftest import PERSONAS
+from tests.factories import CustomerFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+HEADER = [
+    "客户号",
+    "客户名称",
+    "客户类型",
+    "主办客户经理",
+    "性别",
+    "出生日期",
+    "证件类型",
+    "证件号码",
+    "手机号码",
+]
+GOOD_ROWS = [
+    [
+        "K0001",
+        "单丽",
+        "个人",
+        "rm",
+        "女",
+        "1985-03-02",
+        "居民身份证",
+        "11010519491231002X",
+        "13812345678",
+    ],
+    [
+        "K0002",
+        "曾强",
+        "individual",
+        "colleague",
+        "男",
+        "1979/12/31",
+        "resident_id",
+        "440524188001010014",
+        "+86 139 0000 1111",
+    ],
+    [
+        "K0003",
+        "北京星辰科技有限公司",
+        "对公",
+        "rm",
+        "",
+        "",
+        "统一社会信用代码",
+        "91350100M000100Y43",
+        "",
+    ],
+]
+
+
+def csv_bytes(rows, encoding="utf-8", header=HEADER):
+    out = io.StringIO()
+    csv.writer(out).writerows([header, *rows])
+    return out.getvalue().encode(encoding)
+
+
+def xlsx_bytes(rows, header=HEADER):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def archive_state():
+    """Everything an import could touch, to prove a rejected file changed nothing."""
+    return (
+        sorted(
+            Customer.objects.values_list(
+                "customer_no", "name", "mobile", "primary_rm_id", "updated_at"
+            )
+        ),
+        Holding.objects.count(),
+        MonthlyBalance.objects.count(),
+        Assignment.objects.count(),
+        Customer.history.count(),
+    )
+
+
+FILES = {
+    "utf-8.csv": lambda rows: csv_bytes(rows, "utf-8"),
+    "utf-8-bom.csv": lambda rows: csv_bytes(rows, "utf-8-sig"),
+    "gb18030.csv": lambda rows: csv_bytes(rows, "gb18030"),
+    "excel.xlsx": xlsx_bytes,
+}
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_good_files_import_in_every_encoding(personas, name):
+    result = import_customers(name=name, data=FILES[name](GOOD_ROWS), actor=personas.admin)
+    assert (result.created, result.updated, result.unchanged) == (3, 0, 0)
+    single = Customer.objects.get(customer_no="K0001")
+    assert single.name == "单丽" and single.name_pinyin == "shanli" and single.gender == "F"
+    assert single.primary_rm == personas.rm and single.branch == personas.rm.branch
+    assert Customer.objects.get(customer_no="K0002").mobile == "13900001111"
+    assert Customer.objects.get(customer_no="K0003").kind == "corporate"
+    assert Assignment.objects.filter(customer=single, rm=personas.rm, role="primary").exists()
+    assert single.history.first().history_change_reason == f"导入自 {name}"
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_importing_the_same_file_twice_changes_nothing(personas, name):
+    data = FILES[name](GOOD_ROWS)
+    import_customers(name=name, data=data, actor=personas.admin)
+    before = archive_state()
+    result = import_customers(name=name, data=data, actor=personas.admin)
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 3)
+    assert archive_state() == before
+
+
+def test_a_changed_row_updates_the_customer_and_moves_the_rm(personas):
+    import_customers(name="a.csv", data=csv_bytes(GOOD_ROWS), actor=personas.admin)
+    changed = [list(GOOD_ROWS[0]), *GOOD_ROWS[1:]]
+    changed[0][3] = "colleague"
+    result = import_customers(name="b.csv", data=csv_bytes(changed), actor=personas.admin)
+    assert (result.created, result.updated, result.unchanged) == (0, 1, 2)
+    customer = Customer.objects.get(customer_no="K0001")
+    assert customer.primary_rm == personas.colleague
+    assert Assignment.objects.get(customer=customer, rm=personas.rm).ended_at is not None
+
+
+BAD = [
+    (
+        "missing column",
+        lambda rows: csv_bytes([r[:3] + r[4:] for r in rows], header=HEADER[:3] + HEADER[4:]),
+        1,
+        "主办客户经理",
+    ),
+    (
+        "bad date",
+        lambda rows: csv_bytes([rows[0], [*rows[1][:5], "1979-13-45", *rows[1][6:]], rows[2]]),
+        3,
+        "出生日期",
+    ),
+    (
+        "bad check digit",
+        lambda rows: csv_bytes([rows[0], rows[1], [*rows[2][:7], "91350100M000100Y44", ""]]),
+        4,
+        "证件号码",
+    ),
+    (
+        "unknown RM",
+        lambda rows: csv_bytes([[*rows[0][:3], "nobody", *rows[0][4:]], *rows[1:]]),
+        2,
+        "主办客户经理",
+    ),
+    (
+        "duplicate key",
+        lambda rows: csv_bytes([*rows, rows[0][:1] + ["别人", *rows[0][2:7], "", ""]]),
+        5,
+        "客户号",
+    ),
+    ("bad mobile", lambda rows: csv_bytes([[*rows[0][:8], "12345"], *rows[1:]]), 2, "手机号码"),
+    (
+        "bad kind",
+        lambda rows: csv_bytes([[*rows[0][:2], "外星人", *rows[0][3:]], *rows[1:]]),
+        2,
+        "客户类型",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "build", "row", "column"), BAD, ids=[b[0] for b in BAD])
+def test_one_bad_row_rejects_the_whole_file_and_says_where(personas, case, build, row, column):
+    CustomerFactory(customer_no="K0009", primary_rm=personas.rm)
+    before = archive_state()
+    with pytest.raises(ImportRejected) as rejected:
+        import_customers(name="bad.csv", data=build(GOOD_ROWS), actor=personas.admin)
+    assert (row, column) in {(e.row, e.column) for e in rejected.value.errors}, (
+        rejected.value.errors
+    )
+    assert archive_state() == before
+
+
+@pytest.mark.parametrize("name", ["bad.xlsx", "bad.csv", "bad.txt"])
+def test_unreadable_files_are_rejected(personas, name):
+    with pytest.raises(ImportRejected):
+        import_customers(name=name, data=b"\x00\x01\xff\xfe garbage \xc3", actor=personas.admin)
+
+
+def test_an_id_number_of_another_customer_is_refused(personas):
+    CustomerFactory(
+        customer_no="OTHER", id_number="11010519491231002X", primary_rm=personas.other_rm
+    )
+    with pytest.raises(ImportRejected) as rejected:
+        import_customers(name="a.csv", data=csv_bytes(GOOD_ROWS), actor=personas.admin)
+    assert [(e.row, e.column) for e in rejected.value.errors] == [(2, "证件号码")]
+
+
+def test_holdings_and_balances_import_and_reject(personas):
+    import_customers(name="a.csv", data=csv_bytes(GOOD_ROWS), actor=personas.admin)
+    ProductFactory(code="TD-1Y")
+    holdings = csv_bytes(
+        [["K0001", "TD-1Y", "6222001", "100,000.00", "CNY", "2026-01-01", "2027-01-01", "active"]],
+        header=["客户号", "产品代码", "账号", "金额", "币种", "开立日期", "到期日", "状态"],
+    )
+    assert import_holdings(name="h.csv", data=holdings, actor=personas.admin).created == 1
+    assert import_holdings(name="h.csv", data=holdings, actor=personas.admin).unchanged == 1
+    unknown = holdings.replace(b"TD-1Y", b"NOPE")
+    with pytest.raises(ImportRejected) as rejected:
+        import_holdings(name="h.csv", data=unknown, actor=personas.admin)
+    assert rejected.value.errors[0].column == "产品代码"
+
+    balances = csv_bytes(
+        [["K0001", "2026-09", "250000", "100"], ["K0001", "2026-10", "260000", "120"]],
+        header=["客户号", "月份", "日均金融资产", "星点值"],
+    )
+    assert import_balances(name="b.csv", data=balances, actor=personas.admin).created == 2
+    with pytest.raises(ImportRejected):
+        import_balances(
+            name="b.csv", data=balances.replace(b"2026-10", b"2026-09"), actor=personas.admin
+        )
+    assert MonthlyBalance.objects.count() == 2
+
+
+def test_the_command_imports_and_exits_non_zero_on_a_bad_file(personas, tmp_path, capsys):
+    good = tmp_path / "good.csv"
+    good.write_bytes(csv_bytes(GOOD_ROWS, "gb18030"))
+    call_command("import_customers", str(good), "--dry-run")
+    assert Customer.objects.count() == 0 and "0" in capsys.readouterr().out
+    call_command("import_customers", str(good))
+    assert Customer.objects.count() == 3
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(csv_bytes([[*GOOD_ROWS[0][:3], "nobody", *GOOD_ROWS[0][4:]]]))
+    with pytest.raises(CommandError):
+        call_command("import_customers", str(bad))
+    assert "第 2 行" in capsys.readouterr().err
+
+
+def test_the_command_exits_non_zero_for_a_missing_file(db):
+    with pytest.raises(CommandError):
+        call_command("import_holdings", "/no/such/file.csv")
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_only_admins_import(client_for, persona):
+    assert client_for(persona).get(reverse("customers-import")).status_code == (
+        200 if persona == "admin" else 403
+    )
+
+
+def test_the_page_checks_then_imports(client_for, personas):
+    client = client_for("admin")
+    upload = io.BytesIO(xlsx_bytes(GOOD_ROWS))
+    upload.name = "archive.xlsx"
+    checked = client.post(
+        reverse("customers-import"), {"step": "check", "kind": "customers", "file": upload}
+    )
+    assert checked.context["result"].created == 3 and Customer.objects.count() == 0
+    token = checked.context["token"]
+    done = client.post(
+        reverse("customers-import"),
+        {"step": "confirm", "kind": "customers", "token": token, "file_name": "archive.xlsx"},
+    )
+    assert done.status_code == 302 and Customer.objects.count() == 3
+
+
+def test_the_page_shows_row_errors_of_a_bad_file(client_for, personas):
+    upload = io.BytesIO(csv_bytes([[*GOOD_ROWS[0][:7], "110105194912310021", ""]]))
+    upload.name = "bad.csv"
+    response = client_for("admin").post(
+        reverse("customers-import"), {"step": "check", "kind": "customers", "file": upload}
+    )
+    errors = response.context["errors"]
+    assert [(e.row, e.column) for e in errors] == [(2, "证件号码")]
+    assert "校验位" in response.content.decode()
+    assert Customer.objects.count() == 0
+
+
+def test_a_token_of_another_admin_is_refused(client_for, personas):
+    response = client_for("admin").post(
+        reverse("customers-import"),
+        {"step": "confirm", "kind": "customers", "token": "999-abc.csv"},
+    )
+    assert response.status_code == 302 and Customer.objects.count() == 0
