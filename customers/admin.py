@@ -10,6 +10,7 @@ from .models import (
     KeyContact,
     MonthlyBalance,
     Product,
+    Relation,
     SensitiveAccess,
     StarRule,
     Tag,
@@ -124,3 +125,12 @@ class SensitiveAccessAdmin(AdminOnlyMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Relation)
+class RelationAdmin(AdminOnlyMixin, admin.ModelAdmin):
+    list_display = ["from_customer", "kind", "to_customer", "note"]
+    list_filter = ["kind"]
+    list_select_related = ["from_customer", "to_customer"]
+    raw_id_fields = ["from_customer", "to_customer"]
+    show_full_result_count = False

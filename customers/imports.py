@@ -350,26 +350,26 @@ def import_customers(*, name: str, data: bytes, actor, dry_run: bool = False) ->
 
     customers = []
     for number, values in records:
+        # Every problem of a row is reported, not only the first.
+        row_errors = []
         rm = rms.get(values["primary_rm"])
         if rm is None or not rm.is_active:
-            errors.append(
+            row_errors.append(
                 RowError(
                     number,
                     label["primary_rm"],
                     _("No active relationship manager has this username or employee number."),
                 )
             )
-            continue
-        branch = rm.branch
+        branch = rm.branch if rm else None
         if values.get("branch"):
             branch = branches.get(values["branch"])
             if branch is None:
-                errors.append(RowError(number, label["branch"], _("No branch has this code.")))
-                continue
+                row_errors.append(RowError(number, label["branch"], _("No branch has this code.")))
         customer = existing.get(values["customer_no"]) or Customer(
             customer_no=values["customer_no"]
         )
-        row_errors = _apply_customer(customer, values, rm, branch, label, number, taken_ids)
+        row_errors += _apply_customer(customer, values, rm, branch, label, number, taken_ids)
         errors += row_errors
         if not row_errors:
             customers.append(customer)
@@ -508,7 +508,7 @@ def _apply_customer(customer, values, rm, branch, label, number, taken_ids):
         errors.append(
             RowError(number, label["birth_date"], _("The birth date cannot be in the future."))
         )
-    if errors:
+    if errors or rm is None or branch is None:
         return errors
     new_values = {
         "name": values["name"],

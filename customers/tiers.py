@@ -15,10 +15,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Sum
 from django.utils.translation import gettext as _
+
+from crm.bulk import update_rows
 
 from .models import (
     AssetTier,
@@ -33,6 +36,7 @@ from .models import (
 
 CHUNK = 5000
 STAR_DOWNGRADE_MONTHS = (6, 12)
+STAR_NAMES = dict(StarLevel.choices)
 
 
 def add_months(month: date, n: int) -> date:
@@ -72,6 +76,10 @@ class Rules:
 
     def rank(self, tier) -> int:
         return -1 if tier is None else self.tiers.index(tier)
+
+    @cached_property
+    def tiers_by_id(self):
+        return {t.pk: t for t in self.tiers}
 
 
 def card_minimums(customer_ids) -> dict[int, int]:
@@ -116,94 +124,141 @@ def recompute_tiers(*, month: date, customer_ids=None) -> dict:
         stats["customers"] += len(chunk)
 
 
+def apply_rules(customer, *, month, rules, assets, points, card_level, window):
+    """Apply the rules to one customer for a month that has ended, in memory.
+
+    ``assets`` is the month's average financial assets (None when the month is missing),
+    ``points`` the star points of the star window, ``card_level`` the minimum level of the
+    customer's cards, ``window`` the assets of the downgrade window by month (needed only when
+    the customer may drop a tier). Updates ``customer`` and returns the changes as
+    ``(kind, old, new, reason)``, or None when nothing about the customer changed.
+    """
+    changes = []
+    dirty = False
+    if assets is not None:
+        if customer.monthly_avg_assets != assets:
+            customer.monthly_avg_assets = assets
+            dirty = True
+        current = rules.tiers_by_id.get(customer.asset_tier_id)
+        target = rules.tier_for(assets)
+        new_tier, reason = current, None
+        if rules.rank(target) > rules.rank(current):
+            new_tier = target
+            reason = _("Monthly average assets %(assets)s reached %(tier)s (from %(min)s)") % {
+                "assets": f"{assets:,.0f}",
+                "tier": target.name,
+                "min": f"{target.min_assets:,.0f}",
+            }
+        elif rules.rank(target) < rules.rank(current):
+            months = [add_months(month, -n) for n in range(rules.downgrade_after)]
+            if all(m in window and window[m] < current.min_assets for m in months):
+                new_tier = target
+                reason = _("Below the %(tier)s threshold for %(months)d consecutive months") % {
+                    "tier": current.name,
+                    "months": rules.downgrade_after,
+                }
+        if new_tier != current:
+            changes.append(
+                (
+                    TierChange.Kind.ASSET,
+                    current.name if current else "",
+                    new_tier.name if new_tier else "",
+                    reason,
+                )
+            )
+            customer.asset_tier_id = new_tier.pk if new_tier else None
+            dirty = True
+
+    star_names = STAR_NAMES
+    earned = rules.star_for(points)
+    target_star = max(earned, card_level)
+    if target_star != customer.star_level and (
+        target_star > customer.star_level or month.month in STAR_DOWNGRADE_MONTHS
+    ):
+        if card_level > earned:
+            reason = _("Holds a card that gives at least %(level)s") % {
+                "level": star_names[card_level]
+            }
+        else:
+            reason = _("%(points)s star points over %(months)d months") % {
+                "points": f"{points:,.0f}",
+                "months": rules.star_window,
+            }
+        changes.append(
+            (
+                TierChange.Kind.STAR,
+                str(star_names[customer.star_level]),
+                str(star_names[target_star]),
+                reason,
+            )
+        )
+        customer.star_level = target_star
+        dirty = True
+    return changes if dirty else None
+
+
 def _recompute_chunk(chunk, month, effective_on, rules, stats):
     ids = [c.pk for c in chunk]
-    first = add_months(month, -max(rules.downgrade_after, rules.star_window) + 1)
+    # Three small reads per chunk, not every balance row: the month's assets, the star points
+    # summed in SQL, and the downgrade window only for customers who may drop a tier.
+    latest_assets = dict(
+        MonthlyBalance.objects.filter(customer_id__in=ids, month=month).values_list(
+            "customer_id", "avg_financial_assets"
+        )
+    )
+    star_start = add_months(month, -rules.star_window + 1)
+    points_by_customer = dict(
+        MonthlyBalance.objects.filter(customer_id__in=ids, month__gte=star_start, month__lte=month)
+        .values("customer_id")
+        .annotate(points=Sum("star_points"))
+        .values_list("customer_id", "points")
+    )
+    tiers_by_id = rules.tiers_by_id
+    may_drop = [
+        c.pk
+        for c in chunk
+        if c.pk in latest_assets
+        and c.asset_tier_id
+        and latest_assets[c.pk] < tiers_by_id[c.asset_tier_id].min_assets
+    ]
+    window_start = add_months(month, -rules.downgrade_after + 1)
     balances = defaultdict(dict)
-    for customer_id, when, assets, points in MonthlyBalance.objects.filter(
-        customer_id__in=ids, month__gte=first, month__lte=month
-    ).values_list("customer_id", "month", "avg_financial_assets", "star_points"):
-        balances[customer_id][when] = (assets, points)
+    for customer_id, when, assets in MonthlyBalance.objects.filter(
+        customer_id__in=may_drop, month__gte=window_start, month__lte=month
+    ).values_list("customer_id", "month", "avg_financial_assets"):
+        balances[customer_id][when] = assets
     cards = card_minimums(ids)
-    tiers_by_id = {t.pk: t for t in rules.tiers}
-    star_names = dict(StarLevel.choices)
     changed, history = [], []
-
     for customer in chunk:
-        months = balances.get(customer.pk, {})
-        latest = months.get(month)
-        dirty = False
-        if latest is not None:
-            assets = latest[0]
-            if customer.monthly_avg_assets != assets:
-                customer.monthly_avg_assets = assets
-                dirty = True
-            current = tiers_by_id.get(customer.asset_tier_id)
-            target = rules.tier_for(assets)
-            new_tier, reason = current, None
-            if rules.rank(target) > rules.rank(current):
-                new_tier = target
-                reason = _("Monthly average assets %(assets)s reached %(tier)s (from %(min)s)") % {
-                    "assets": f"{assets:,.0f}",
-                    "tier": target.name,
-                    "min": f"{target.min_assets:,.0f}",
-                }
-            elif rules.rank(target) < rules.rank(current):
-                window = [add_months(month, -n) for n in range(rules.downgrade_after)]
-                below = all(w in months and months[w][0] < current.min_assets for w in window)
-                if below:
-                    new_tier = target
-                    reason = _("Below the %(tier)s threshold for %(months)d consecutive months") % {
-                        "tier": current.name,
-                        "months": rules.downgrade_after,
-                    }
-            if new_tier != current:
-                history.append(
-                    TierChange(
-                        customer_id=customer.pk,
-                        kind=TierChange.Kind.ASSET,
-                        old_value=current.name if current else "",
-                        new_value=new_tier.name if new_tier else "",
-                        effective_on=effective_on,
-                        reason=reason,
-                    )
-                )
-                customer.asset_tier = new_tier
-                stats["asset_changes"] += 1
-                dirty = True
-
-        window = [add_months(month, -n) for n in range(rules.star_window)]
-        points = sum((months[w][1] for w in window if w in months), Decimal("0"))
-        earned = rules.star_for(points)
-        card_level = cards.get(customer.pk, StarLevel.NONE)
-        target_star = max(earned, card_level)
-        if target_star != customer.star_level and (
-            target_star > customer.star_level or month.month in STAR_DOWNGRADE_MONTHS
-        ):
-            if card_level > earned:
-                reason = _("Holds a card that gives at least %(level)s") % {
-                    "level": star_names[card_level]
-                }
-            else:
-                reason = _("%(points)s star points over %(months)d months") % {
-                    "points": f"{points:,.0f}",
-                    "months": rules.star_window,
-                }
+        changes = apply_rules(
+            customer,
+            month=month,
+            rules=rules,
+            assets=latest_assets.get(customer.pk),
+            points=points_by_customer.get(customer.pk) or Decimal("0"),
+            card_level=cards.get(customer.pk, StarLevel.NONE),
+            window=balances.get(customer.pk, {}),
+        )
+        if changes is None:
+            continue
+        changed.append(customer)
+        for kind, old, new, reason in changes:
             history.append(
                 TierChange(
                     customer_id=customer.pk,
-                    kind=TierChange.Kind.STAR,
-                    old_value=str(star_names[customer.star_level]),
-                    new_value=str(star_names[target_star]),
+                    kind=kind,
+                    old_value=old,
+                    new_value=new,
                     effective_on=effective_on,
                     reason=reason,
                 )
             )
-            customer.star_level = target_star
-            stats["star_changes"] += 1
-            dirty = True
-        if dirty:
-            changed.append(customer)
+            stats["asset_changes" if kind == TierChange.Kind.ASSET else "star_changes"] += 1
 
-    Customer.objects.bulk_update(changed, ["asset_tier", "star_level", "monthly_avg_assets"])
+    # One statement writes every changed customer once, whichever of its fields changed.
+    update_rows(
+        Customer,
+        ["monthly_avg_assets", "asset_tier", "star_level"],
+        [(c.pk, c.monthly_avg_assets, c.asset_tier_id, c.star_level) for c in changed],
+    )
     TierChange.objects.bulk_create(history, ignore_conflicts=True)

@@ -289,3 +289,30 @@ def test_a_token_of_another_admin_is_refused(client_for, personas):
         {"step": "confirm", "kind": "customers", "token": "999-abc.csv"},
     )
     assert response.status_code == 302 and Customer.objects.count() == 0
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_a_bad_file_is_rejected_in_every_encoding(personas, name):
+    bad = [GOOD_ROWS[0], [*GOOD_ROWS[1][:5], "1979-02-30", *GOOD_ROWS[1][6:]], GOOD_ROWS[2]]
+    before = archive_state()
+    with pytest.raises(ImportRejected) as rejected:
+        import_customers(name=name, data=FILES[name](bad), actor=personas.admin)
+    assert [(e.row, e.column) for e in rejected.value.errors] == [(3, "出生日期")]
+    assert archive_state() == before
+
+
+def test_every_problem_of_a_row_is_reported(personas):
+    row = [
+        "K0001",
+        "单丽",
+        "个人",
+        "nobody",
+        "女",
+        "1985-03-02",
+        "居民身份证",
+        "110105194912310021",
+        "123",
+    ]
+    with pytest.raises(ImportRejected) as rejected:
+        import_customers(name="a.csv", data=csv_bytes([row]), actor=personas.admin)
+    assert {e.column for e in rejected.value.errors} == {"主办客户经理", "证件号码", "手机号码"}

@@ -328,3 +328,17 @@ def test_only_admins_delete(client_for, book, persona):
     assert (
         client_for(persona).get(reverse("customers-delete", args=[book.mine.pk])).status_code == 403
     )
+
+
+def test_relations_read_both_ways_with_links_only_in_scope(client_for, book):
+    from customers.models import Relation
+
+    Relation.objects.create(from_customer=book.mine, to_customer=book.other, kind="supplier")
+    Relation.objects.create(from_customer=book.assisted, to_customer=book.mine, kind="spouse")
+    page = client_for("rm").get(reverse("customers-detail", args=[book.mine.pk]))
+    relations = {(r["label"], r["other"].name, r["linked"]) for r in page.context["relations"]}
+    assert relations == {("采购方", "仇英", False), ("配偶", "单丽", True)}
+    other_side = client_for("other_rm").get(reverse("customers-detail", args=[book.other.pk]))
+    assert [(r["label"], r["linked"]) for r in other_side.context["relations"]] == [
+        ("供应商", False)
+    ]

@@ -173,3 +173,14 @@ def test_the_command_recomputes_a_past_month(personas, capsys):
 def test_the_command_refuses_bad_months(db, bad):
     with pytest.raises(CommandError):
         call_command("recompute_tiers", "--month", bad)
+
+
+def test_the_monthly_task_recomputes_last_month(personas, monkeypatch):
+    from customers import tasks
+
+    customer = CustomerFactory(primary_rm=personas.rm)
+    history(customer, [300_000])
+    monkeypatch.setattr(tasks.timezone, "localdate", lambda: date(2026, 11, 1))
+    assert tasks.recompute_tiers_for_last_month()["asset_changes"] == 1
+    customer.refresh_from_db()
+    assert customer.asset_tier.code == "wealth_mgmt"

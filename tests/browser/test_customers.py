@@ -1,0 +1,67 @@
+import csv
+import io
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PHONE
+from tests.browser.test_shell import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_rm_finds_a_customer_by_initials_and_sees_the_full_id_only_on_the_360_page(open_page, book):
+    page = open_page(PHONE)
+    log_in(page, "rm")
+    page.goto("/customers/")
+    page.fill("[data-testid=customer-search]", "zw")
+    links = page.locator("[data-testid=customer-table] [data-testid=customer-link]")
+    expect(links).to_have_count(1)  # htmx swapped the results in while typing
+    assert links.all_inner_texts() == ["张伟"]
+    assert "q=zw" in page.url  # the search is in the address, so back and reload keep it
+    # On a phone the ID column is hidden; the mobile shows masked.
+    assert page.locator("[data-testid=masked-mobile]").first.inner_text() == book.mine.masked_mobile
+    table = page.locator("[data-testid=customer-table]").inner_html()
+    assert book.mine.masked_id_number in table and book.mine.id_number not in table
+    links.first.click()
+    page.wait_for_url(f"**/customers/{book.mine.pk}/")
+    assert page.locator("[data-testid=full-id]").inner_text().endswith(book.mine.id_number)
+    assert book.mine.mobile in page.locator("[data-testid=full-mobile]").inner_text()
+
+
+def test_admin_imports_a_bad_file_sees_the_row_errors_then_a_good_one(
+    open_page, personas, tmp_path
+):
+    rows = [
+        ["客户号", "客户名称", "客户类型", "主办客户经理", "证件类型", "证件号码"],
+        ["B0001", "钱多多", "个人", "rm", "居民身份证", "11010519491231002X"],
+        ["B0002", "孙少平", "个人", "nobody", "居民身份证", "110105194912310021"],
+    ]
+    bad = tmp_path / "bad.csv"
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    bad.write_bytes(out.getvalue().encode("gb18030"))
+    good = tmp_path / "good.csv"
+    out = io.StringIO()
+    csv.writer(out).writerows(rows[:2])
+    good.write_bytes(out.getvalue().encode("utf-8-sig"))
+
+    page = open_page()
+    log_in(page, "admin")
+    page.goto("/customers/import/")
+    page.set_input_files("#id_file", str(bad))
+    page.click("[data-testid=import-form] button[type=submit]")
+    errors = page.locator("[data-testid=import-errors]")
+    errors.wait_for()
+    text = errors.inner_text()
+    assert "主办客户经理" in text and "证件号码" in text and "校验位" in text
+    assert "3" in text  # the row numbers
+
+    page.set_input_files("#id_file", str(good))
+    page.click("[data-testid=import-form] button[type=submit]")
+    page.locator("[data-testid=import-preview]").wait_for()
+    page.click("[data-testid=import-preview] button[type=submit]")
+    page.wait_for_load_state()
+    assert "good.csv" in page.locator(".alert-success").inner_text()
+    page.goto("/customers/?q=qdd")
+    assert page.locator("[data-testid=customer-link]").all_inner_texts() == ["钱多多"]
