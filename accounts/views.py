@@ -8,9 +8,12 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+
+from customers.panels import home_panels as customer_panels
 
 from .forms import BranchForm, LanguageForm, UserCreateForm, UserEditForm
 from .models import Branch, User
@@ -48,6 +51,7 @@ def home(request):
         context["branch_count"] = Branch.objects.count()
         template = "accounts/home_admin.html"
     else:
+        context.update(customer_panels(user, timezone.localdate()))
         template = "accounts/home_rm.html"
     return TemplateResponse(request, template, context)
 

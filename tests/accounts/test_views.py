@@ -319,3 +319,47 @@ def test_django_admin_changelists_work(client_for, personas):
     assert (
         client.get(reverse("admin:accounts_user_change", args=[personas.rm.pk])).status_code == 200
     )
+
+
+def test_rm_home_lists_coming_birthdays_and_maturities_of_their_customers_only(client_for, book):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import HoldingFactory
+
+    today = timezone.localdate()
+    soon = (today + timedelta(days=2)).replace(year=1980)
+    for customer in (book.mine, book.other, book.colleagues):
+        customer.birth_date = soon
+        customer.save()
+        HoldingFactory(customer=customer, matures_on=today + timedelta(days=5))
+    response = client_for("rm").get(reverse("home"))
+    assert [c.pk for c in response.context["birthdays"]] == [book.mine.pk]
+    assert [h.customer_id for h in response.context["maturing"]] == [book.mine.pk]
+    assert response.context["birthdays"][0].next_birthday == today + timedelta(days=2)
+
+
+def test_rm_home_query_count_does_not_grow(client_for, personas):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import CustomerFactory, HoldingFactory
+
+    client = client_for("rm")
+    today = timezone.localdate()
+
+    def add(n):
+        for _ in range(n):
+            customer = CustomerFactory(primary_rm=personas.rm, birth_date=today.replace(year=1980))
+            HoldingFactory(customer=customer, matures_on=today + timedelta(days=3))
+
+    add(2)
+    client.get(reverse("home"))
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("home"))
+    add(30)
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("home"))
+    assert len(many) == len(few)
