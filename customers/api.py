@@ -10,7 +10,7 @@ from accounts.models import User
 
 from . import services, validators
 from .filters import CustomerFilter
-from .models import Customer, Holding, Product, Relation
+from .models import PROFILE_FIELDS, Customer, Holding, Product, Relation
 
 
 class UsernameField(serializers.SlugRelatedField):
@@ -35,32 +35,14 @@ class CustomerSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "customer_no",
-            "name",
-            "kind",
-            "gender",
-            "birth_date",
-            "lunar_birthday",
-            "id_type",
-            "id_number",
-            "mobile",
-            "email",
-            "address",
-            "employer",
-            "occupation",
-            "industry",
-            "company_size",
-            "legal_representative",
+            *PROFILE_FIELDS,
             "branch",
             "primary_rm",
             "assisting_rms",
             "asset_tier",
             "star_level",
             "monthly_avg_assets",
-            "lifecycle_stage",
-            "risk_grade",
-            "source",
             "tags",
-            "notes",
             "updated_at",
         ]
         read_only_fields = ["star_level", "monthly_avg_assets", "updated_at"]

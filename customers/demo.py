@@ -231,44 +231,8 @@ def seed_customers(*, count: int, seed: int = 1, months: int = 12, stdout=None) 
     return created
 
 
-CUSTOMER_FIELDS = [
-    "id",
-    "customer_no",
-    "kind",
-    "name",
-    "name_pinyin",
-    "name_initials",
-    "gender",
-    "birth_date",
-    "lunar_birthday",
-    "birth_md",
-    "lunar_birth_md",
-    "id_type",
-    "id_number",
-    "mobile",
-    "email",
-    "address",
-    "employer",
-    "occupation",
-    "education",
-    "industry",
-    "company_size",
-    "legal_representative",
-    "risk_grade",
-    "lifecycle_stage",
-    "source",
-    "interests",
-    "family_notes",
-    "notes",
-    "branch",
-    "primary_rm",
-    "asset_tier",
-    "star_level",
-    "monthly_avg_assets",
-    "created_at",
-    "updated_at",
-    "archived_at",
-]
+# Every column, in the model's order; the seed fills each one itself.
+CUSTOMER_FIELDS = [f.name for f in Customer._meta.concrete_fields]
 
 
 def _seed_batch(ctx, start, size):

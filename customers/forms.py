@@ -7,7 +7,7 @@ from accounts.models import User
 from crm.forms import StyledFormMixin
 
 from . import validators
-from .models import Customer, Tag
+from .models import PROFILE_FIELDS, Customer, Tag
 from .services import handover_targets
 
 
@@ -41,31 +41,7 @@ class CustomerForm(StyledFormMixin, forms.ModelForm):
 
     class Meta:
         model = Customer
-        fields = [
-            "customer_no",
-            "kind",
-            "name",
-            "gender",
-            "birth_date",
-            "lunar_birthday",
-            "id_type",
-            "id_number",
-            "mobile",
-            "email",
-            "address",
-            "employer",
-            "occupation",
-            "education",
-            "industry",
-            "company_size",
-            "legal_representative",
-            "risk_grade",
-            "lifecycle_stage",
-            "source",
-            "interests",
-            "family_notes",
-            "notes",
-        ]
+        fields = ["customer_no", *PROFILE_FIELDS]
         widgets = {
             "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "family_notes": forms.Textarea(attrs={"rows": 2}),

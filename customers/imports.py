@@ -326,12 +326,31 @@ def lookup(model, field_name, values, **filters):
 # --- the three importers ------------------------------------------------------------------
 
 
-def import_customers(*, name: str, data: bytes, actor, dry_run: bool = False) -> ImportResult:
+def read_records(name, data, columns):
+    """Parsed rows and each column's header for reports; unreadable cells reject the file
+    before any lookup, since later checks need every required value."""
     header, rows = read_table(name, data)
-    records, errors = parse_rows(header, rows, CUSTOMER_COLUMNS)
+    records, errors = parse_rows(header, rows, columns)
     if errors:
         raise ImportRejected(errors)
-    label = dict((c.name, c.headers[0]) for c in CUSTOMER_COLUMNS)
+    return records, errors, {c.name: c.headers[0] for c in columns}
+
+
+def summarise(objects) -> tuple[ImportResult, list, list]:
+    """The result of a checked file, and which objects are new and which changed."""
+    new = [o for o in objects if o.pk is None]
+    changed = [o for o in objects if o.pk is not None and o._import_changed]
+    result = ImportResult(
+        created=len(new),
+        updated=len(changed),
+        unchanged=len(objects) - len(new) - len(changed),
+        preview=objects[:20],
+    )
+    return result, new, changed
+
+
+def import_customers(*, name: str, data: bytes, actor, dry_run: bool = False) -> ImportResult:
+    records, errors, label = read_records(name, data, CUSTOMER_COLUMNS)
     find_duplicates(records, lambda v: v.get("customer_no"), label["customer_no"], errors)
     find_duplicates(
         records,
@@ -376,12 +395,7 @@ def import_customers(*, name: str, data: bytes, actor, dry_run: bool = False) ->
     if errors:
         raise ImportRejected(errors)
 
-    result = ImportResult()
-    new = [c for c in customers if c.pk is None]
-    changed = [c for c in customers if c.pk is not None and c._import_changed]
-    result.created, result.updated = len(new), len(changed)
-    result.unchanged = len(customers) - len(new) - len(changed)
-    result.preview = customers[:20]
+    result, new, changed = summarise(customers)
     if dry_run:
         return result
     reason = _("Imported from %(file)s") % {"file": name}
@@ -426,26 +440,7 @@ def import_customers(*, name: str, data: bytes, actor, dry_run: bool = False) ->
     return result
 
 
-IMPORTED_CUSTOMER_FIELDS = [
-    "name",
-    "kind",
-    "primary_rm",
-    "branch",
-    "gender",
-    "birth_date",
-    "lunar_birthday",
-    "id_type",
-    "id_number",
-    "mobile",
-    "email",
-    "address",
-    "employer",
-    "occupation",
-    "industry",
-    "risk_grade",
-    "lifecycle_stage",
-    "source",
-]
+IMPORTED_CUSTOMER_FIELDS = [c.name for c in CUSTOMER_COLUMNS if c.name != "customer_no"]
 
 
 NOT_IMPORTED = [
@@ -545,11 +540,7 @@ def _apply_customer(customer, values, rm, branch, label, number, taken_ids):
 
 
 def import_holdings(*, name: str, data: bytes, actor, dry_run: bool = False) -> ImportResult:
-    header, rows = read_table(name, data)
-    records, errors = parse_rows(header, rows, HOLDING_COLUMNS)
-    if errors:
-        raise ImportRejected(errors)
-    label = dict((c.name, c.headers[0]) for c in HOLDING_COLUMNS)
+    records, errors, label = read_records(name, data, HOLDING_COLUMNS)
     find_duplicates(records, lambda v: (v["product"], v["account_no"]), label["account_no"], errors)
     customers = lookup(Customer, "customer_no", {v["customer_no"] for _n, v in records})
     products = lookup(Product, "code", {v["product"] for _n, v in records})
@@ -564,7 +555,7 @@ def import_holdings(*, name: str, data: bytes, actor, dry_run: bool = False) -> 
         if customers
         else {}
     )
-    holdings, result = [], ImportResult()
+    holdings = []
     for number, values in records:
         customer = customers.get(values["customer_no"])
         product = products.get(values["product"])
@@ -607,11 +598,7 @@ def import_holdings(*, name: str, data: bytes, actor, dry_run: bool = False) -> 
         holdings.append(holding)
     if errors:
         raise ImportRejected(errors)
-    new = [h for h in holdings if h.pk is None]
-    changed = [h for h in holdings if h.pk and h._import_changed]
-    result.created, result.updated = len(new), len(changed)
-    result.unchanged = len(holdings) - len(new) - len(changed)
-    result.preview = holdings[:20]
+    result, new, changed = summarise(holdings)
     if not dry_run:
         reason = _("Imported from %(file)s") % {"file": name}
         with transaction.atomic():
@@ -630,11 +617,7 @@ def import_holdings(*, name: str, data: bytes, actor, dry_run: bool = False) -> 
 
 
 def import_balances(*, name: str, data: bytes, actor, dry_run: bool = False) -> ImportResult:
-    header, rows = read_table(name, data)
-    records, errors = parse_rows(header, rows, BALANCE_COLUMNS)
-    if errors:
-        raise ImportRejected(errors)
-    label = dict((c.name, c.headers[0]) for c in BALANCE_COLUMNS)
+    records, errors, label = read_records(name, data, BALANCE_COLUMNS)
     find_duplicates(records, lambda v: (v["customer_no"], v["month"]), label["month"], errors)
     customers = lookup(Customer, "customer_no", {v["customer_no"] for _n, v in records})
     existing = {}
@@ -642,7 +625,7 @@ def import_balances(*, name: str, data: bytes, actor, dry_run: bool = False) -> 
     for start in range(0, len(ids), CHUNK):
         for b in MonthlyBalance.objects.filter(customer_id__in=ids[start : start + CHUNK]):
             existing[(b.customer_id, b.month)] = b
-    balances, result = [], ImportResult()
+    balances = []
     this_month = timezone.localdate().replace(day=1)
     for number, values in records:
         customer = customers.get(values["customer_no"])
@@ -665,11 +648,7 @@ def import_balances(*, name: str, data: bytes, actor, dry_run: bool = False) -> 
         balances.append(balance)
     if errors:
         raise ImportRejected(errors)
-    new = [b for b in balances if b.pk is None]
-    changed = [b for b in balances if b.pk and b._import_changed]
-    result.created, result.updated = len(new), len(changed)
-    result.unchanged = len(balances) - len(new) - len(changed)
-    result.preview = balances[:20]
+    result, new, changed = summarise(balances)
     if not dry_run:
         with transaction.atomic():
             MonthlyBalance.objects.bulk_create(new, batch_size=CHUNK)

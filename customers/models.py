@@ -133,6 +133,33 @@ class Tag(models.Model):
         return self.name
 
 
+# The fields of a customer file that people edit, in the order forms and the API list them.
+PROFILE_FIELDS = [
+    "kind",
+    "name",
+    "gender",
+    "birth_date",
+    "lunar_birthday",
+    "id_type",
+    "id_number",
+    "mobile",
+    "email",
+    "address",
+    "employer",
+    "occupation",
+    "education",
+    "industry",
+    "company_size",
+    "legal_representative",
+    "risk_grade",
+    "lifecycle_stage",
+    "source",
+    "interests",
+    "family_notes",
+    "notes",
+]
+
+
 class Customer(models.Model):
     class Kind(models.TextChoices):
         INDIVIDUAL = "individual", _("Individual")

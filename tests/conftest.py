@@ -59,6 +59,21 @@ def client_for(client, personas):
     return login
 
 
+@pytest.fixture
+def api_for(personas):
+    """An API client that sends a persona's token: ``api_for("head").get(...)``."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    def as_persona(name):
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=getattr(personas, name))
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return as_persona
+
+
 def chromium_path():
     return shutil.which("chromium") or (
         "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None

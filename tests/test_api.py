@@ -2,24 +2,12 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.conftest import PERSONAS
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api_for(personas):
-    def as_persona(name):
-        client = APIClient()
-        token, _ = Token.objects.get_or_create(user=getattr(personas, name))
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        return client
-
-    return as_persona
 
 
 def assert_error(response, status, code):

@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_rm_finds_a_customer_by_initials_and_sees_the_full_id_only_on_the_360_page(open_page, book):
-    page = open_page(PHONE)
+    page = open_page()
     log_in(page, "rm")
     page.goto("/customers/")
     page.fill("[data-testid=customer-search]", "zw")
@@ -19,14 +19,28 @@ def test_rm_finds_a_customer_by_initials_and_sees_the_full_id_only_on_the_360_pa
     expect(links).to_have_count(1)  # htmx swapped the results in while typing
     assert links.all_inner_texts() == ["张伟"]
     assert "q=zw" in page.url  # the search is in the address, so back and reload keep it
-    # On a phone the ID column is hidden; the mobile shows masked.
+    masked_id = page.locator("[data-testid=masked-id]").first
+    assert masked_id.is_visible() and masked_id.inner_text() == book.mine.masked_id_number
     assert page.locator("[data-testid=masked-mobile]").first.inner_text() == book.mine.masked_mobile
     table = page.locator("[data-testid=customer-table]").inner_html()
-    assert book.mine.masked_id_number in table and book.mine.id_number not in table
+    assert book.mine.id_number not in table and book.mine.mobile not in table
     links.first.click()
     page.wait_for_url(f"**/customers/{book.mine.pk}/")
     assert page.locator("[data-testid=full-id]").inner_text().endswith(book.mine.id_number)
     assert book.mine.mobile in page.locator("[data-testid=full-mobile]").inner_text()
+
+
+def test_the_customer_list_works_on_a_phone(open_page, book):
+    page = open_page(PHONE)
+    log_in(page, "rm")
+    page.goto("/customers/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.fill("[data-testid=customer-search]", "shanli")
+    links = page.locator("[data-testid=customer-table] [data-testid=customer-link]")
+    expect(links).to_have_count(1)
+    links.first.click()
+    page.wait_for_url(f"**/customers/{book.assisted.pk}/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 def test_admin_imports_a_bad_file_sees_the_row_errors_then_a_good_one(

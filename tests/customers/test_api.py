@@ -1,6 +1,4 @@
 import pytest
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from customers.models import Customer, Relation, SensitiveAccess
 from tests.conftest import CUSTOMER_SCOPE, PERSONAS
@@ -24,17 +22,6 @@ REQUIRED = {
     "lifecycle_stage",
     "risk_grade",
 }
-
-
-@pytest.fixture
-def api_for(personas):
-    def as_persona(name):
-        client = APIClient()
-        token, _ = Token.objects.get_or_create(user=getattr(personas, name))
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        return client
-
-    return as_persona
 
 
 def keys_of(book, ids):
