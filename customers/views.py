@@ -76,6 +76,7 @@ def customer_list(request):
         "page_obj": page,
         "query": query.urlencode(),
         "showing_archived": request.GET.get("archived") == "1" and request.user.is_admin,
+        "can_hand_over": request.user.is_head or request.user.is_admin,
     }
     template = "customers/_results.html" if is_htmx(request) else "customers/list.html"
     return TemplateResponse(request, template, context)
@@ -243,8 +244,10 @@ def handover(request):
     initial = {}
     if request.GET.get("from"):
         initial["from_rm"] = request.GET["from"]
-    if request.GET.get("customers"):
-        initial["customers"] = request.GET["customers"]
+    # One customer from its page, or the boxes ticked on the list: ?customers=1&customers=2
+    picked = [c for value in request.GET.getlist("customers") for c in value.split(",")]
+    if picked:
+        initial["customers"] = ",".join(c for c in picked if c.strip().isdigit())
     form = HandoverForm(request.POST or None, initial=initial, actor=request.user)
     selected_ids = []
     if form.is_bound and form.is_valid():

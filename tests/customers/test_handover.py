@@ -133,3 +133,16 @@ def test_deactivating_an_rm_who_still_holds_customers_is_refused_with_a_link(
     )
     personas.rm.refresh_from_db()
     assert personas.rm.is_active
+
+
+def test_customers_ticked_on_the_list_arrive_on_the_handover_page(client_for, book):
+    listing = client_for("head").get(reverse("customers-list"))
+    assert 'data-testid="hand-over-selected"' in listing.content.decode()
+    url = reverse("customers-handover") + f"?customers={book.mine.pk}&customers={book.colleagues.pk}"
+    page = client_for("head").get(url)
+    assert {c.pk for c in page.context["selected"]} == {book.mine.pk, book.colleagues.pk}
+
+
+def test_rms_get_no_selection_boxes(client_for, book):
+    listing = client_for("rm").get(reverse("customers-list")).content.decode()
+    assert 'data-testid="hand-over-selected"' not in listing
