@@ -336,6 +336,13 @@ def read_records(name, data, columns):
     return records, errors, {c.name: c.headers[0] for c in columns}
 
 
+def assign(obj, values: dict) -> None:
+    """Set a row's new values, remembering whether any differs from what is stored."""
+    obj._import_changed = any(getattr(obj, f) != v for f, v in values.items())
+    for f, v in values.items():
+        setattr(obj, f, v)
+
+
 def summarise(objects) -> tuple[ImportResult, list, list]:
     """The result of a checked file, and which objects are new and which changed."""
     new = [o for o in objects if o.pk is None]
@@ -528,9 +535,7 @@ def _apply_customer(customer, values, rm, branch, label, number, taken_ids):
         "source": values.get("source", ""),
     }
     customer._import_old_rm = customer.primary_rm_id
-    customer._import_changed = any(getattr(customer, f) != v for f, v in new_values.items())
-    for f, v in new_values.items():
-        setattr(customer, f, v)
+    assign(customer, new_values)
     try:
         customer.clean_fields(exclude=NOT_IMPORTED)
     except ValidationError as error:
@@ -592,9 +597,7 @@ def import_holdings(*, name: str, data: bytes, actor, dry_run: bool = False) -> 
                 RowError(number, label["matures_on"], _("A holding cannot mature before it opens."))
             )
             continue
-        holding._import_changed = any(getattr(holding, f) != v for f, v in new_values.items())
-        for f, v in new_values.items():
-            setattr(holding, f, v)
+        assign(holding, new_values)
         holdings.append(holding)
     if errors:
         raise ImportRejected(errors)
@@ -642,9 +645,7 @@ def import_balances(*, name: str, data: bytes, actor, dry_run: bool = False) -> 
             k: values.get(k, Decimal("0"))
             for k in ("avg_financial_assets", "avg_deposits", "avg_loans", "star_points")
         }
-        balance._import_changed = any(getattr(balance, f) != v for f, v in new_values.items())
-        for f, v in new_values.items():
-            setattr(balance, f, v)
+        assign(balance, new_values)
         balances.append(balance)
     if errors:
         raise ImportRejected(errors)
