@@ -57,9 +57,9 @@ def filtered_customers(request):
 
 @login_required
 def customer_list(request):
-    number = page_number(request.GET.get("page"))
+    number = page_number(request.GET.get("page")) or 1  # a mangled page number means the first
     customer_filter, customers = filtered_customers(request)
-    if number is None or not customer_filter.is_valid():
+    if not customer_filter.is_valid():
         if is_htmx(request):
             return HttpResponseBadRequest(_("Some filters are not valid."))
         page = paginate(Customer.objects.none(), 1, LIST_PAGE_SIZE)

@@ -138,7 +138,8 @@ def test_deactivating_an_rm_who_still_holds_customers_is_refused_with_a_link(
 def test_customers_ticked_on_the_list_arrive_on_the_handover_page(client_for, book):
     listing = client_for("head").get(reverse("customers-list"))
     assert 'data-testid="hand-over-selected"' in listing.content.decode()
-    url = reverse("customers-handover") + f"?customers={book.mine.pk}&customers={book.colleagues.pk}"
+    ticked = f"?customers={book.mine.pk}&customers={book.colleagues.pk}"
+    url = reverse("customers-handover") + ticked
     page = client_for("head").get(url)
     assert {c.pk for c in page.context["selected"]} == {book.mine.pk, book.colleagues.pk}
 
