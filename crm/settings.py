@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "simple_history",
     "accounts",
     "customers",
+    "visits",
 ]
 
 MIDDLEWARE = [

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", accounts_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("customers/", include("customers.urls")),
+    path("visits/", include("visits.urls")),
     path("api/", include("crm.api_urls")),
     path("admin/", admin.site.urls),
 ]

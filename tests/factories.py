@@ -1,6 +1,7 @@
 import datetime
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import Branch, User
@@ -86,3 +87,16 @@ class BalanceFactory(DjangoModelFactory):
     month = datetime.date(2026, 1, 1)
     avg_financial_assets = 0
     star_points = 0
+
+
+class VisitFactory(DjangoModelFactory):
+    class Meta:
+        model = "visits.Visit"
+        skip_postgeneration_save = True
+
+    customer = factory.SubFactory(CustomerFactory)
+    rm = factory.LazyAttribute(lambda o: o.customer.primary_rm)
+    channel = "on_site"
+    planned_start = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=1))
+    planned_end = factory.LazyAttribute(lambda o: o.planned_start + datetime.timedelta(hours=1))
+    purpose = "了解理财需求"

@@ -1,0 +1,321 @@
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from icalendar import Calendar
+
+from tests.conftest import CUSTOMER_SCOPE, PERSONAS
+from tests.factories import HoldingFactory, VisitFactory
+from visits.models import CalendarFeed, Visit
+
+pytestmark = pytest.mark.django_db
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+def visits(book, personas):
+    """One visit per customer of the book, each by the customer's primary RM."""
+    return {key: VisitFactory(customer=c, rm=c.primary_rm) for key, c in vars(book).items()}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_visit_scope_follows_the_customer_scope(personas, visits, persona):
+    user = getattr(personas, persona)
+    visible = set(Visit.objects.visible_to(user).values_list("pk", flat=True))
+    assert {k for k, v in visits.items() if v.pk in visible} == CUSTOMER_SCOPE[persona]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_visit_pages_are_404_outside_the_scope(client_for, visits, persona):
+    client = client_for(persona)
+    for key, visit in visits.items():
+        for name in ("visits-detail", "visits-brief"):
+            status = client.get(reverse(name, args=[visit.pk])).status_code
+            assert status == (200 if key in CUSTOMER_SCOPE[persona] else 404), (name, key)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_visit_list_shows_only_the_scope(client_for, visits, persona):
+    response = client_for(persona).get(reverse("visits-list"), {"mine": "0"})
+    shown = {v.pk for v in response.context["page_obj"]}
+    assert {k for k, v in visits.items() if v.pk in shown} == CUSTOMER_SCOPE[persona]
+
+
+@pytest.mark.parametrize(
+    ("persona", "target", "status"),
+    [
+        ("rm", "mine", 200),
+        ("rm", "assisted", 403),  # visible, but the colleague's visit
+        ("colleague", "assisted", 200),
+        ("head", "mine", 200),
+        ("head", "outlet", 200),
+        ("other_rm", "mine", 404),
+        ("admin", "other", 200),
+    ],
+)
+def test_who_may_change_a_visit(client_for, visits, persona, target, status):
+    visit = visits[target]
+    for name in ("visits-edit", "visits-complete"):
+        assert client_for(persona).get(reverse(name, args=[visit.pk])).status_code == status
+
+
+def test_a_companion_may_change_the_visit(client_for, visits, personas):
+    visit = visits["assisted"]
+    visit.companions.add(personas.rm)
+    assert client_for("rm").get(reverse("visits-edit", args=[visit.pk])).status_code == 200
+
+
+def test_a_visit_completed_over_a_week_ago_is_closed_to_the_rm_not_the_head(client_for, visits):
+    visit = visits["mine"]
+    visit.status = Visit.Status.COMPLETED
+    visit.completed_at = timezone.now() - timedelta(days=8)
+    visit.save()
+    assert client_for("rm").get(reverse("visits-edit", args=[visit.pk])).status_code == 403
+    assert client_for("head").get(reverse("visits-edit", args=[visit.pk])).status_code == 200
+
+
+def plan_data(target, **overrides):
+    start = timezone.localtime() + timedelta(days=2)
+    data = {
+        "customer": f"{target.customer_no} {target.name}",
+        "channel": "on_site",
+        "planned_start": start.strftime("%Y-%m-%dT%H:%M"),
+        "planned_end": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "place": "客户公司",
+        "purpose": "介绍大额存单",
+        "objective": "了解到期资金去向",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_rm_plans_a_visit_for_their_customer(client_for, book, personas):
+    response = client_for("rm").post(reverse("visits-create"), plan_data(book.mine))
+    visit = Visit.objects.get(customer=book.mine)
+    assert response.status_code == 302 and visit.rm == personas.rm and visit.is_planned
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"planned_end": "2020-01-01T00:00"}, "planned_end"),
+        ({"customer": "NOPE 不存在"}, "customer"),
+        ({"purpose": ""}, "purpose"),
+    ],
+)
+def test_bad_plans_are_refused_and_save_nothing(client_for, book, overrides, field):
+    response = client_for("rm").post(reverse("visits-create"), plan_data(book.mine, **overrides))
+    assert field in response.context["form"].errors
+    assert not Visit.objects.exists()
+
+
+def test_a_visit_cannot_be_planned_for_a_customer_out_of_scope(client_for, book):
+    response = client_for("rm").post(reverse("visits-create"), plan_data(book.other))
+    assert "customer" in response.context["form"].errors
+    assert not Visit.objects.exists()
+
+
+def outcome_data(**overrides):
+    data = {
+        "summary": "客户对大额存单有兴趣",
+        "purpose_met": "on",
+        "value_given": "on",
+        "next_step_agreed": "on",
+        "next_step": "送产品说明书",
+        "next_visit_on": (timezone.localdate() + timedelta(days=5)).isoformat(),
+        "need_names": "子女教育，养老规划",
+        "plan_follow_up": "on",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_logging_the_outcome_plans_the_follow_up(client_for, visits):
+    visit = visits["mine"]
+    client_for("rm").post(reverse("visits-complete", args=[visit.pk]), outcome_data())
+    visit.refresh_from_db()
+    assert visit.status == Visit.Status.COMPLETED and visit.good_meeting
+    assert sorted(n.name for n in visit.needs.all()) == ["养老规划", "子女教育"]
+    follow_up = visit.follow_up
+    assert follow_up.is_planned and follow_up.purpose == "送产品说明书"
+    start = timezone.localtime(follow_up.planned_start)
+    assert (start.date(), start.hour) == (timezone.localdate() + timedelta(days=5), 10)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [({"next_visit_on": "2020-01-01"}, "next_visit_on"), ({"summary": ""}, "summary")],
+)
+def test_bad_outcomes_are_refused_and_change_nothing(client_for, visits, overrides, field):
+    visit = visits["mine"]
+    response = client_for("rm").post(
+        reverse("visits-complete", args=[visit.pk]), outcome_data(**overrides)
+    )
+    assert field in response.context["form"].errors
+    visit.refresh_from_db()
+    assert visit.is_planned and Visit.objects.count() == len(visits)
+
+
+def test_a_cancelled_visit_cannot_be_completed(client_for, visits):
+    visit = visits["mine"]
+    client_for("rm").post(reverse("visits-cancel", args=[visit.pk]))
+    visit.refresh_from_db()
+    assert visit.status == Visit.Status.CANCELLED
+    response = client_for("rm").post(reverse("visits-complete", args=[visit.pk]), outcome_data())
+    assert response.context["form"].non_field_errors()
+    visit.refresh_from_db()
+    assert visit.status == Visit.Status.CANCELLED and visit.follow_up is None
+
+
+def test_quick_log_records_a_completed_visit_and_its_follow_up(client_for, book, personas):
+    data = {
+        "customer": book.mine.customer_no,
+        "channel": "phone",
+        "summary": "电话回访，客户满意",
+        "next_visit_on": (timezone.localdate() + timedelta(days=3)).isoformat(),
+    }
+    assert client_for("rm").post(reverse("visits-quick-log"), data).status_code == 302
+    done = Visit.objects.get(status=Visit.Status.COMPLETED)
+    assert done.customer == book.mine and done.rm == personas.rm and done.follow_up.is_planned
+
+
+def test_quick_log_refuses_another_rms_customer(client_for, book):
+    data = {"customer": book.other.customer_no, "channel": "phone", "summary": "x"}
+    response = client_for("rm").post(reverse("visits-quick-log"), data)
+    assert "customer" in response.context["form"].errors and not Visit.objects.exists()
+
+
+def test_customer_suggestions_come_from_the_scope_only(client_for, book):
+    body = (
+        client_for("rm").get(reverse("visits-customer-options"), {"customer": "T"}).content.decode()
+    )
+    assert book.mine.customer_no in body and book.other.customer_no not in body
+
+
+def test_changes_are_kept_in_history(client_for, visits):
+    visit = visits["mine"]
+    client_for("rm").post(
+        reverse("visits-complete", args=[visit.pk]), outcome_data(next_visit_on="")
+    )
+    assert visit.history.count() >= 2
+
+
+# --- brief ---------------------------------------------------------------------------------
+
+
+def test_brief_shows_maturities_birthday_and_last_visits(client_for, visits, book):
+    today = timezone.localdate()
+    book.mine.birth_date = (today + timedelta(days=10)).replace(year=1980)
+    book.mine.save()
+    HoldingFactory(customer=book.mine, matures_on=today + timedelta(days=60))
+    HoldingFactory(customer=book.mine, matures_on=today + timedelta(days=120))
+    for n in range(4):
+        VisitFactory(
+            customer=book.mine,
+            status="completed",
+            completed_at=timezone.now() - timedelta(days=n + 1),
+            summary=f"第{n}次",
+        )
+    response = client_for("rm").get(reverse("visits-brief", args=[visits["mine"].pk]))
+    assert len(response.context["maturing"]) == 1
+    assert response.context["birthday"] == today + timedelta(days=10)
+    assert [v.summary for v in response.context["last_visits"]] == ["第0次", "第1次", "第2次"]
+
+
+def count_queries(client, url, params=None):
+    client.get(url, params)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url, params).status_code == 200
+    return len(queries)
+
+
+def test_query_counts_do_not_grow_with_visits(client_for, book, personas):
+    client = client_for("rm")
+    visit = VisitFactory(customer=book.mine)
+    urls = [
+        reverse("visits-calendar"),
+        reverse("visits-list"),
+        reverse("visits-brief", args=[visit.pk]),
+    ]
+    few = [count_queries(client, url) for url in urls]
+    for n in range(30):
+        VisitFactory(
+            customer=book.mine,
+            planned_start=timezone.now() + timedelta(hours=n),
+            status="completed",
+            completed_at=timezone.now(),
+        )
+    assert [count_queries(client, url) for url in urls] == few
+
+
+# --- calendar and feed ------------------------------------------------------------------
+
+
+def test_calendar_shows_the_users_visits_on_their_days(client_for, book, personas):
+    start = datetime(2026, 3, 10, 9, 30, tzinfo=SHANGHAI)
+    mine = VisitFactory(
+        customer=book.mine, planned_start=start, planned_end=start + timedelta(hours=1)
+    )
+    VisitFactory(
+        customer=book.colleagues, rm=personas.colleague, planned_start=start, planned_end=start
+    )
+    response = client_for("rm").get(reverse("visits-calendar"), {"month": "2026-03"})
+    days = {day: visits for week in response.context["weeks"] for day, visits, _in in week}
+    assert days[start.date()] == [mine]
+    week = client_for("rm").get(reverse("visits-calendar"), {"view": "week", "day": "2026-03-11"})
+    assert [d for w in week.context["weeks"] for d, _v, _i in w][0].isoformat() == "2026-03-09"
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_every_persona_has_a_calendar(client_for, persona):
+    assert client_for(persona).get(reverse("visits-calendar")).status_code == 200
+
+
+def test_the_feed_carries_planned_visits_in_shanghai_time(client, book, personas):
+    start = (timezone.localtime() + timedelta(days=3)).replace(
+        hour=14, minute=0, second=0, microsecond=0
+    )
+    visit = VisitFactory(
+        customer=book.mine,
+        planned_start=start,
+        planned_end=start + timedelta(hours=1),
+        place="国贸",
+    )
+    VisitFactory(customer=book.mine, status="cancelled")
+    VisitFactory(customer=book.other, rm=personas.other_rm)
+    feed = CalendarFeed.for_user(personas.rm)
+    response = client.get(reverse("visits-feed", args=[feed.token]))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
+    events = [c for c in Calendar.from_ical(response.content).walk("VEVENT")]
+    assert [str(e["uid"]) for e in events] == [f"visit-{visit.pk}@crm"]
+    dtstart = events[0].decoded("dtstart")
+    assert dtstart.tzinfo is not None and dtstart.utcoffset() == timedelta(hours=8)
+    assert (dtstart.hour, dtstart.minute) == (14, 0)
+    assert "TZID=Asia/Shanghai" in response.content.decode()
+    assert str(events[0]["location"]) == "国贸"
+
+
+def test_a_wrong_or_regenerated_token_is_404(client, client_for, personas):
+    feed = CalendarFeed.for_user(personas.rm)
+    old = feed.token
+    assert client.get(reverse("visits-feed", args=["wrong-token"])).status_code == 404
+    client_for("rm").post(reverse("visits-feed-regenerate"))
+    feed.refresh_from_db()
+    assert feed.token != old
+    assert client.get(reverse("visits-feed", args=[old])).status_code == 404
+    assert client.get(reverse("visits-feed", args=[feed.token])).status_code == 200
+
+
+def test_an_inactive_users_feed_is_404(client, personas):
+    feed = CalendarFeed.for_user(personas.rm)
+    personas.rm.is_active = False
+    personas.rm.save()
+    assert client.get(reverse("visits-feed", args=[feed.token])).status_code == 404
+
+
+def test_regenerating_needs_a_post(client_for):
+    assert client_for("rm").get(reverse("visits-feed-regenerate")).status_code == 405

@@ -1,0 +1,201 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.urls import reverse_lazy
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from crm.forms import StyledFormMixin
+from customers.models import Customer, Product
+
+from .models import Material, NeedTag, Visit
+
+DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class CustomerPickField(forms.CharField):
+    """A customer typed or picked from the suggestions: "C0000000123 张伟" or the number alone.
+
+    Only customers the user may see are found; any other answer reads as "no such customer"."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label", _("Customer"))
+        super().__init__(*args, **kwargs)
+        self.widget.attrs.update(
+            {
+                "list": "customer-options",
+                "autocomplete": "off",
+                "autocapitalize": "none",
+                "placeholder": _("Name, pinyin initials or mobile"),
+                "hx-get": reverse_lazy("visits-customer-options"),
+                "hx-trigger": "input changed delay:200ms",
+                "hx-target": "#customer-options",
+            }
+        )
+        self.queryset = Customer.objects.none()
+
+    def prepare_value(self, value):
+        if isinstance(value, Customer):
+            return f"{value.customer_no} {value.name}"
+        if isinstance(value, int):
+            customer = Customer.objects.filter(pk=value).only("customer_no", "name").first()
+            return f"{customer.customer_no} {customer.name}" if customer else ""
+        return value
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        number = value.split()[0]
+        customer = self.queryset.filter(customer_no=number).first()
+        if customer is None:
+            raise ValidationError(_("Choose one of your customers from the suggestions."))
+        return customer
+
+
+class VisitForm(StyledFormMixin, forms.ModelForm):
+    """Plan a visit, or change one: who, when, where, why, and the preparation."""
+
+    customer = CustomerPickField()
+    companions = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(), required=False, label=_("Companions")
+    )
+    materials = forms.ModelMultipleChoiceField(
+        queryset=Material.objects.filter(is_active=True),
+        required=False,
+        label=_("Materials to bring"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Visit
+        fields = [
+            "customer",
+            "channel",
+            "planned_start",
+            "planned_end",
+            "place",
+            "purpose",
+            "companions",
+            "objective",
+            "expected_questions",
+            "materials",
+        ]
+        widgets = {
+            "planned_start": DATETIME_WIDGET,
+            "planned_end": DATETIME_WIDGET,
+            "objective": forms.Textarea(attrs={"rows": 2}),
+            "expected_questions": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        self.fields["customer"].queryset = Customer.objects.visible_to(actor).active()
+        self.fields["companions"].queryset = (
+            User.objects.filter(is_active=True, role__in=[User.Role.RM, User.Role.HEAD])
+            .filter(branch__in=_colleague_branches(actor))
+            .exclude(pk=actor.pk)
+            .order_by("username")
+        )
+        for name in ("planned_start", "planned_end"):
+            self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+        if self.instance.pk:
+            self.initial["customer"] = self.instance.customer
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("planned_start"), cleaned.get("planned_end")
+        if start and end and end < start:
+            self.add_error("planned_end", _("The visit cannot end before it starts."))
+        return cleaned
+
+
+def _colleague_branches(user):
+    """Companions come from the user's own branch and the branches beside it under the same
+    parent: the people who actually go along on a visit."""
+    from accounts.models import Branch
+
+    if user.branch_id is None:
+        return Branch.objects.none()
+    parent = user.branch.parent
+    if parent is None:
+        return Branch.objects.filter(pk=user.branch_id)
+    return Branch.objects.subtree(parent)
+
+
+class OutcomeForm(StyledFormMixin, forms.ModelForm):
+    """Log how the visit went: the three tests of a good meeting and the next step."""
+
+    need_names = forms.CharField(
+        label=_("Needs discovered"),
+        required=False,
+        help_text=_("Separate with commas, e.g. 子女教育, 养老规划"),
+    )
+    products_discussed = forms.ModelMultipleChoiceField(
+        queryset=Product.objects.filter(is_active=True).order_by("category", "code"),
+        required=False,
+        label=_("Products discussed"),
+    )
+    plan_follow_up = forms.BooleanField(
+        label=_("Plan the next visit on that date"), required=False, initial=True
+    )
+
+    class Meta:
+        model = Visit
+        fields = [
+            "summary",
+            "purpose_met",
+            "value_given",
+            "next_step_agreed",
+            "next_step",
+            "next_visit_on",
+        ]
+        widgets = {"summary": forms.Textarea(attrs={"rows": 3}), "next_visit_on": DATE_WIDGET}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["summary"].required = True
+        if self.instance.pk:
+            self.initial["need_names"] = ", ".join(n.name for n in self.instance.needs.all())
+
+    def clean_next_visit_on(self):
+        day = self.cleaned_data.get("next_visit_on")
+        if day and day < timezone.localdate():
+            raise ValidationError(_("The next visit cannot be in the past."))
+        return day
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.status == Visit.Status.CANCELLED:
+            raise ValidationError(_("A cancelled visit cannot be logged as completed."))
+        return cleaned
+
+    def need_tags(self):
+        raw = self.cleaned_data.get("need_names", "")
+        names = list(
+            dict.fromkeys(n.strip() for n in raw.replace("，", ",").split(",") if n.strip())
+        )
+        NeedTag.objects.bulk_create([NeedTag(name=n[:30]) for n in names], ignore_conflicts=True)
+        return list(NeedTag.objects.filter(name__in=[n[:30] for n in names]))
+
+
+class QuickLogForm(StyledFormMixin, forms.Form):
+    """A completed visit from a phone in under a minute: who, how, what, and when next."""
+
+    customer = CustomerPickField()
+    channel = forms.ChoiceField(label=_("Channel"), choices=Visit.Channel.choices)
+    summary = forms.CharField(label=_("Outcome"), widget=forms.Textarea(attrs={"rows": 3}))
+    next_visit_on = forms.DateField(label=_("Next visit on"), required=False, widget=DATE_WIDGET)
+    next_step = forms.CharField(label=_("Next step"), max_length=200, required=False)
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = Customer.objects.visible_to(actor).active()
+
+    def clean_next_visit_on(self):
+        day = self.cleaned_data.get("next_visit_on")
+        if day and day < timezone.localdate():
+            raise ValidationError(_("The next visit cannot be in the past."))
+        return day

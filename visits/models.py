@@ -1,0 +1,263 @@
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from accounts.models import Branch
+from customers.models import AssetTier, Customer, Product, StarLevel
+
+# After this many days a completed visit is part of the record: its RM can no longer edit it.
+EDITABLE_DAYS_AFTER_COMPLETION = 7
+
+
+class VisitQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The visits a user may see.
+
+        Rule: exactly the visits of the customers the user may see
+        (``Customer.objects.visible_to``). A visit is part of the customer's file: when the
+        customer is handed over, its visits go with it.
+        """
+        return self.filter(customer__in=Customer.objects.visible_to(user))
+
+
+class Material(models.Model):
+    """An item of the pre-visit checklist (business card, brochures, questionnaire, …)."""
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("material")
+        verbose_name_plural = _("materials")
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class NeedTag(models.Model):
+    """A customer need discovered during a visit (e.g. 子女教育, 养老规划)."""
+
+    name = models.CharField(_("name"), max_length=30, unique=True)
+
+    class Meta:
+        verbose_name = _("customer need")
+        verbose_name_plural = _("customer needs")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Visit(models.Model):
+    class Channel(models.TextChoices):
+        ON_SITE = "on_site", _("On-site visit")
+        BRANCH = "branch", _("Meeting at the branch")
+        PHONE = "phone", _("Phone")
+        VIDEO = "video", _("Video")
+        COLD = "cold", _("Cold visit to a prospect")
+        EVENT = "event", _("Event or salon")
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+        NO_SHOW = "no_show", _("No-show")
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="visits"
+    )
+    rm = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("relationship manager"),
+        on_delete=models.PROTECT,
+        related_name="visits",
+    )
+    companions = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("companions"),
+        blank=True,
+        related_name="accompanied_visits",
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    planned_start = models.DateTimeField(_("start"))
+    planned_end = models.DateTimeField(_("end"))
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    purpose = models.CharField(_("purpose"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PLANNED
+    )
+
+    # Preparation (DOMAIN.md, "Preparation before a visit").
+    objective = models.TextField(_("objective of the meeting"), blank=True)
+    expected_questions = models.TextField(_("questions expected, and the answers"), blank=True)
+    materials = models.ManyToManyField(
+        Material, verbose_name=_("materials to bring"), blank=True, related_name="+"
+    )
+
+    # Outcome.
+    summary = models.TextField(_("outcome"), blank=True)
+    needs = models.ManyToManyField(
+        NeedTag, verbose_name=_("needs discovered"), blank=True, related_name="+"
+    )
+    products_discussed = models.ManyToManyField(
+        Product, verbose_name=_("products discussed"), blank=True, related_name="+"
+    )
+    purpose_met = models.BooleanField(_("the purpose was met"), default=False)
+    value_given = models.BooleanField(_("the customer got something of value"), default=False)
+    next_step_agreed = models.BooleanField(_("the next step was agreed"), default=False)
+    next_step = models.CharField(_("next step"), max_length=200, blank=True)
+    next_visit_on = models.DateField(_("next visit on"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    follow_up = models.OneToOneField(
+        "self",
+        verbose_name=_("follow-up visit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="follows",
+    )
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    history = HistoricalRecords(m2m_fields=[companions])
+    objects = VisitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        ordering = ["-planned_start", "-id"]
+        indexes = [
+            models.Index(fields=["rm", "planned_start"], name="visit_rm_time"),
+            models.Index(fields=["customer", "-planned_start"], name="visit_customer_time"),
+            models.Index(
+                fields=["customer", "-completed_at"],
+                condition=models.Q(status="completed"),
+                name="visit_customer_done",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(planned_end__gte=models.F("planned_start")),
+                name="visit_ends_after_it_starts",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.customer.name} {timezone.localtime(self.planned_start):%Y-%m-%d %H:%M}"
+
+    @staticmethod
+    def of_user_q(user):
+        """Visits the user goes on: as the RM or as a companion (no duplicate rows)."""
+        accompanied = Visit.companions.through.objects.filter(user=user).values("visit_id")
+        return models.Q(rm=user) | models.Q(pk__in=accompanied)
+
+    @property
+    def is_planned(self):
+        return self.status == self.Status.PLANNED
+
+    @property
+    def good_meeting(self):
+        """The three tests of a good meeting (DOMAIN.md), all passed."""
+        return self.purpose_met and self.value_given and self.next_step_agreed
+
+    def editable_by(self, user) -> bool:
+        """Rule: the author, a companion, or a branch head whose subtree holds the author's
+        branch may change a visit (admins too). A completed visit older than
+        EDITABLE_DAYS_AFTER_COMPLETION days is closed to RMs; heads and admins may still
+        correct it."""
+        if user.is_admin:
+            return True
+        if user.is_head:
+            return (
+                self.rm.branch_id is not None
+                and Branch.objects.visible_to(user).filter(pk=self.rm.branch_id).exists()
+            )
+        is_party = self.rm_id == user.pk or self.companions.filter(pk=user.pk).exists()
+        if not is_party:
+            return False
+        if self.status == self.Status.COMPLETED and self.completed_at:
+            limit = self.completed_at + timedelta(days=EDITABLE_DAYS_AFTER_COMPLETION)
+            return timezone.now() <= limit
+        return True
+
+
+class DiaryNote(models.Model):
+    """An RM's note of the day in the work diary (工作日志)."""
+
+    rm = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="diary_notes"
+    )
+    day = models.DateField(_("day"))
+    text = models.TextField(_("notes of the day"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["rm", "day"], name="diary_note_per_day")]
+
+    def __str__(self):
+        return f"{self.rm} {self.day}"
+
+
+class CoverageRule(models.Model):
+    """How often customers of a tier or star level must be visited."""
+
+    asset_tier = models.OneToOneField(
+        AssetTier,
+        verbose_name=_("asset tier"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="coverage_rule",
+    )
+    star_level = models.PositiveSmallIntegerField(
+        _("star level"), choices=StarLevel.choices, null=True, blank=True, unique=True
+    )
+    interval_days = models.PositiveSmallIntegerField(
+        _("visit at least every (days)"), validators=[MinValueValidator(1)]
+    )
+
+    class Meta:
+        verbose_name = _("coverage rule")
+        verbose_name_plural = _("coverage rules")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(asset_tier__isnull=False) ^ models.Q(star_level__isnull=False),
+                name="coverage_rule_tier_or_star",
+            )
+        ]
+
+    def __str__(self):
+        target = self.asset_tier or self.get_star_level_display()
+        return f"{target}: {self.interval_days}"
+
+
+class CalendarFeed(models.Model):
+    """The secret address of a user's iCalendar feed; regenerating it kills the old one."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.user}"
+
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_urlsafe(32)
+
+    @classmethod
+    def for_user(cls, user):
+        return cls.objects.get_or_create(user=user, defaults={"token": cls.new_token()})[0]
+
+    def regenerate(self):
+        self.token = self.new_token()
+        self.save(update_fields=["token", "created_at"])

@@ -1,0 +1,324 @@
+import calendar as calendar_module
+from datetime import date, datetime, time, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm.pagination import page_number, paginate
+from customers.birthdays import next_birthday
+from customers.filters import search
+from customers.models import Customer, Holding
+
+from . import feeds, services
+from .forms import OutcomeForm, QuickLogForm, VisitForm
+from .models import CalendarFeed, Visit
+
+LIST_PAGE_SIZE = 50
+BRIEF_MATURITY_DAYS = 90
+BRIEF_BIRTHDAY_DAYS = 30
+
+
+def visits_for(user):
+    return Visit.objects.visible_to(user).select_related("customer", "rm")
+
+
+def _get_visit(request, pk):
+    return get_object_or_404(visits_for(request.user), pk=pk)
+
+
+@login_required
+def visit_list(request):
+    """Visits in the user's scope; an RM starts with their own, newest first."""
+    visits = visits_for(request.user)
+    status = request.GET.get("status")
+    if status in Visit.Status.values:
+        visits = visits.filter(status=status)
+    mine = request.GET.get("mine", "1" if request.user.is_rm else "")
+    if mine == "1":
+        visits = visits.filter(rm=request.user)
+    number = page_number(request.GET.get("page")) or 1
+    page = paginate(visits.order_by("-planned_start", "-id"), number, LIST_PAGE_SIZE)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return TemplateResponse(
+        request,
+        "visits/list.html",
+        {
+            "page_obj": page,
+            "query": query.urlencode(),
+            "statuses": Visit.Status.choices,
+            "status": status,
+            "mine": mine,
+        },
+    )
+
+
+@login_required
+def visit_edit(request, pk=None):
+    """Plan a visit (optionally for ?customer=ID), or change a planned one."""
+    visit = None
+    if pk is not None:
+        visit = _get_visit(request, pk)
+        if not visit.editable_by(request.user):
+            raise PermissionDenied
+    initial = {}
+    if visit is None and request.GET.get("customer", "").isdigit():
+        customer = (
+            Customer.objects.visible_to(request.user).filter(pk=request.GET["customer"]).first()
+        )
+        if customer:
+            initial["customer"] = customer
+    form = VisitForm(request.POST or None, instance=visit, initial=initial, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save(commit=False)
+        if visit is None:
+            saved.rm = request.user
+        services.save_visit(
+            actor=request.user,
+            visit=saved,
+            companions=form.cleaned_data["companions"],
+            materials=form.cleaned_data["materials"],
+        )
+        messages.success(request, _("Visit saved."))
+        return redirect("visits-detail", pk=saved.pk)
+    return TemplateResponse(request, "visits/form.html", {"form": form, "visit": visit})
+
+
+@login_required
+def visit_detail(request, pk):
+    visit = _get_visit(request, pk)
+    return TemplateResponse(
+        request,
+        "visits/detail.html",
+        {
+            "visit": visit,
+            "companions": list(visit.companions.all()),
+            "materials": list(visit.materials.all()),
+            "needs": list(visit.needs.all()),
+            "products": list(visit.products_discussed.all()),
+            "can_edit": visit.editable_by(request.user),
+        },
+    )
+
+
+@login_required
+def visit_complete(request, pk):
+    """Log the outcome of a visit; a next-visit date plans the follow-up in the same step."""
+    visit = _get_visit(request, pk)
+    if not visit.editable_by(request.user):
+        raise PermissionDenied
+    form = OutcomeForm(request.POST or None, instance=visit)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save(commit=False)
+        services.complete_visit(
+            actor=request.user,
+            visit=saved,
+            needs=form.need_tags(),
+            products=form.cleaned_data["products_discussed"],
+            plan_follow_up=form.cleaned_data["plan_follow_up"],
+        )
+        messages.success(request, _("Visit logged."))
+        if saved.follow_up_id:
+            messages.info(
+                request,
+                _("The next visit is on your calendar for %(day)s.") % {"day": saved.next_visit_on},
+            )
+        return redirect("visits-detail", pk=saved.pk)
+    return TemplateResponse(request, "visits/complete.html", {"form": form, "visit": visit})
+
+
+@login_required
+@require_POST
+def visit_cancel(request, pk):
+    visit = _get_visit(request, pk)
+    if not visit.editable_by(request.user) or not visit.is_planned:
+        raise PermissionDenied
+    visit.status = Visit.Status.CANCELLED
+    visit._history_user = request.user
+    visit.save(update_fields=["status"])
+    messages.success(request, _("Visit cancelled."))
+    return redirect("visits-detail", pk=visit.pk)
+
+
+@login_required
+def quick_log(request):
+    """A completed visit logged from a phone: customer, channel, outcome, next date."""
+    form = QuickLogForm(request.POST or None, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        now = timezone.now()
+        data = form.cleaned_data
+        visit = Visit(
+            customer=data["customer"],
+            rm=request.user,
+            channel=data["channel"],
+            planned_start=now,
+            planned_end=now,
+            purpose=_("Logged after the fact"),
+            summary=data["summary"],
+            next_step=data["next_step"],
+            next_visit_on=data["next_visit_on"],
+            next_step_agreed=bool(data["next_visit_on"] or data["next_step"]),
+        )
+        services.complete_visit(actor=request.user, visit=visit)
+        messages.success(request, _("Visit logged."))
+        if visit.follow_up_id:
+            messages.info(
+                request,
+                _("The next visit is on your calendar for %(day)s.") % {"day": visit.next_visit_on},
+            )
+        return redirect("visits-calendar")
+    return TemplateResponse(request, "visits/quick_log.html", {"form": form})
+
+
+@login_required
+def customer_options(request):
+    """Suggestions for the customer box while typing (an htmx-filled datalist)."""
+    # The box sends its own value: ?customer=… (or ?q=… from elsewhere).
+    text = request.GET.get("customer") or request.GET.get("q") or ""
+    if not text.strip():
+        return TemplateResponse(request, "visits/_customer_options.html", {"customers": []})
+    customers = search(Customer.objects.visible_to(request.user).active(), text.split()[0])
+    rows = list(customers.order_by("name_pinyin", "id").only("customer_no", "name")[:15])
+    return TemplateResponse(request, "visits/_customer_options.html", {"customers": rows})
+
+
+@login_required
+def visit_brief(request, pk):
+    """One printable page before the meeting: who the customer is, what happened last,
+    what matures soon, a coming birthday, and the preparation."""
+    visit = _get_visit(request, pk)
+    customer = Customer.objects.select_related("asset_tier", "primary_rm").get(pk=visit.customer_id)
+    today = timezone.localdate()
+    last_visits = list(
+        Visit.objects.filter(customer=customer, status=Visit.Status.COMPLETED)
+        .exclude(pk=visit.pk)
+        .select_related("rm")
+        .order_by("-completed_at")[:3]
+    )
+    maturing = list(
+        Holding.objects.filter(
+            customer=customer,
+            status=Holding.Status.ACTIVE,
+            matures_on__gte=today,
+            matures_on__lte=today + timedelta(days=BRIEF_MATURITY_DAYS),
+        )
+        .select_related("product")
+        .order_by("matures_on")
+    )
+    birthday = None
+    if customer.birth_date:
+        upcoming = next_birthday(customer.birth_date, customer.lunar_birthday, today)
+        if upcoming and upcoming <= today + timedelta(days=BRIEF_BIRTHDAY_DAYS):
+            birthday = upcoming
+    return TemplateResponse(
+        request,
+        "visits/brief.html",
+        {
+            "visit": visit,
+            "customer": customer,
+            "last_visits": last_visits,
+            "maturing": maturing,
+            "birthday": birthday,
+            "materials": list(visit.materials.all()),
+        },
+    )
+
+
+def _month_bounds(raw):
+    today = timezone.localdate()
+    try:
+        year, month = (int(x) for x in (raw or "").split("-"))
+        first = date(year, month, 1)
+    except (TypeError, ValueError):
+        first = today.replace(day=1)
+    last = date(first.year, first.month, calendar_module.monthrange(first.year, first.month)[1])
+    return first, last
+
+
+def _week_bounds(raw):
+    try:
+        day = date.fromisoformat(raw)
+    except (TypeError, ValueError):
+        day = timezone.localdate()
+    start = day - timedelta(days=day.weekday())
+    return start, start + timedelta(days=6)
+
+
+def _aware(day, end=False):
+    moment = datetime.combine(day, time.max if end else time.min)
+    return timezone.make_aware(moment, timezone.get_current_timezone())
+
+
+@login_required
+def visit_calendar(request):
+    """Month (default) or week view of the user's own visits, as author or companion."""
+    view = "week" if request.GET.get("view") == "week" else "month"
+    if view == "week":
+        first, last = _week_bounds(request.GET.get("day"))
+    else:
+        first, last = _month_bounds(request.GET.get("month"))
+    visits = (
+        visits_for(request.user)
+        .filter(planned_start__gte=_aware(first), planned_start__lte=_aware(last, end=True))
+        .filter(Visit.of_user_q(request.user))
+        .order_by("planned_start")
+    )
+    by_day = {}
+    for visit in visits:
+        by_day.setdefault(timezone.localtime(visit.planned_start).date(), []).append(visit)
+    if view == "week":
+        weeks = [[first + timedelta(days=n) for n in range(7)]]
+    else:
+        weeks = calendar_module.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    days = [
+        [(day, by_day.get(day, []), day.month == first.month) for day in week] for week in weeks
+    ]
+    feed = CalendarFeed.for_user(request.user)
+    return TemplateResponse(
+        request,
+        "visits/calendar.html",
+        {
+            "view": view,
+            "first": first,
+            "last": last,
+            "weeks": days,
+            "today": timezone.localdate(),
+            "previous": (first - timedelta(days=1))
+            if view == "month"
+            else first - timedelta(days=7),
+            "next": (last + timedelta(days=1)) if view == "month" else first + timedelta(days=7),
+            "feed_url": request.build_absolute_uri(feeds.feed_path(feed)),
+            "weekday_names": [
+                formats.date_format(weeks[0][0] + timedelta(days=n), "D") for n in range(7)
+            ],
+        },
+    )
+
+
+@login_required
+@require_POST
+def regenerate_feed(request):
+    CalendarFeed.for_user(request.user).regenerate()
+    messages.success(
+        request, _("Your calendar address has changed; subscribe again with the new one.")
+    )
+    return redirect("visits-calendar")
+
+
+def calendar_feed(request, token):
+    """The iCalendar feed behind a secret address: no login, the token is the key."""
+    feed = CalendarFeed.objects.select_related("user").filter(token=token).first()
+    if feed is None or not feed.user.is_active:
+        raise Http404
+    body = feeds.render_feed(feed.user)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="crm.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    return response
