@@ -5,6 +5,7 @@ With no configuration the app runs on a SQLite file and kombu's filesystem broke
 Redis and refuses to start without a real ``SECRET_KEY``.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -102,8 +103,9 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'c
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The test database is a file, not memory, so a real worker process can share it.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # The test database is a file, not memory, so a real worker process can share it; one per
+    # test process, so two runs side by side do not trample each other.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
