@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import django_filters
+from django.apps import apps
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -86,6 +87,12 @@ class CustomerFilter(django_filters.FilterSet):
         min_value=0,
         max_value=MAX_WINDOW_DAYS,
     )
+    not_visited_within = django_filters.NumberFilter(
+        label=_("Not visited in (days)"),
+        method="filter_not_visited",
+        min_value=1,
+        max_value=MAX_WINDOW_DAYS * 3,
+    )
     sort = django_filters.ChoiceFilter(
         label=_("Sort"),
         method="filter_sort",
@@ -137,6 +144,16 @@ class CustomerFilter(django_filters.FilterSet):
             matures_on__lte=today + timedelta(days=int(days)),
         )
         return queryset.filter(Exists(maturing))
+
+    def filter_not_visited(self, queryset, name, days):
+        """No completed visit in the last N days (never visited included)."""
+        Visit = apps.get_model("visits", "Visit")  # visits builds on customers, not the reverse
+        recent = Visit.objects.filter(
+            customer=OuterRef("pk"),
+            status="completed",
+            completed_at__gte=timezone.now() - timedelta(days=int(days)),
+        )
+        return queryset.filter(~Exists(recent))
 
     def filter_sort(self, queryset, name, value):
         return queryset.order_by(*SORTS.get(value, SORTS["value"]))

@@ -37,6 +37,7 @@ MORE_FILTERS = [
     "tag",
     "birthday_within",
     "maturing_within",
+    "not_visited_within",
 ]
 MATURITY_HIGHLIGHT_DAYS = 30
 
@@ -144,6 +145,7 @@ def customer_detail(request, pk):
             "assets": [float(b.avg_financial_assets) for b in balances],
         },
         "tier_changes": list(customer.tier_changes.all()[:12]),
+        "visits": list(customer.visits.select_related("rm").order_by("-planned_start", "-id")[:10]),
         "relations": _relations(customer, request.user),
         "assignments": list(customer.assignments.select_related("rm", "changed_by")[:20]),
         "history": list(customer.history.select_related("history_user")[:20]),

@@ -199,3 +199,10 @@ class QuickLogForm(StyledFormMixin, forms.Form):
         if day and day < timezone.localdate():
             raise ValidationError(_("The next visit cannot be in the past."))
         return day
+
+
+class DiaryNoteForm(forms.Form):
+    day = forms.DateField()
+    text = forms.CharField(
+        required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )

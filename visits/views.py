@@ -4,6 +4,7 @@ from datetime import date, datetime, time, timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, Max, OuterRef, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -11,14 +12,15 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.models import User
 from crm.pagination import page_number, paginate
 from customers.birthdays import next_birthday
 from customers.filters import search
 from customers.models import Customer, Holding
 
 from . import feeds, services
-from .forms import OutcomeForm, QuickLogForm, VisitForm
-from .models import CalendarFeed, Visit
+from .forms import DiaryNoteForm, OutcomeForm, QuickLogForm, VisitForm
+from .models import CalendarFeed, CoverageRule, DiaryNote, Visit
 
 LIST_PAGE_SIZE = 50
 BRIEF_MATURITY_DAYS = 90
@@ -322,3 +324,130 @@ def calendar_feed(request, token):
     response["Content-Disposition"] = 'inline; filename="crm.ics"'
     response["Cache-Control"] = "private, max-age=300"
     return response
+
+
+@login_required
+def diary(request):
+    """The work diary (工作日志): one RM's visits planned and done, day or week, with the
+    notes of each day. An RM sees their own; a head picks any RM of their team."""
+    team = User.objects.visible_to(request.user).filter(role=User.Role.RM).order_by("username")
+    rm = request.user
+    if request.GET.get("rm"):
+        rm = get_object_or_404(team | User.objects.filter(pk=request.user.pk), pk=request.GET["rm"])
+    view = "week" if request.GET.get("view") == "week" else "day"
+    if view == "week":
+        first, last = _week_bounds(request.GET.get("day"))
+    else:
+        try:
+            first = last = date.fromisoformat(request.GET.get("day", ""))
+        except ValueError:
+            first = last = timezone.localdate()
+    can_write = rm.pk == request.user.pk
+    if request.method == "POST":
+        if not can_write:
+            raise PermissionDenied
+        form = DiaryNoteForm(request.POST)
+        if form.is_valid():
+            DiaryNote.objects.update_or_create(
+                rm=rm, day=form.cleaned_data["day"], defaults={"text": form.cleaned_data["text"]}
+            )
+            messages.success(request, _("Notes saved."))
+            return redirect(f"{request.path}?{request.GET.urlencode()}")
+    visits = (
+        Visit.objects.visible_to(request.user)
+        .filter(Visit.of_user_q(rm))
+        .filter(planned_start__gte=_aware(first), planned_start__lte=_aware(last, end=True))
+        .select_related("customer")
+        .order_by("planned_start")
+    )
+    notes = {n.day: n.text for n in DiaryNote.objects.filter(rm=rm, day__range=(first, last))}
+    days = []
+    day = first
+    by_day = {}
+    for visit in visits:
+        by_day.setdefault(timezone.localtime(visit.planned_start).date(), []).append(visit)
+    while day <= last:
+        done = [v for v in by_day.get(day, []) if v.status == Visit.Status.COMPLETED]
+        days.append(
+            {
+                "day": day,
+                "visits": by_day.get(day, []),
+                "done": len(done),
+                "note": notes.get(day, ""),
+            }
+        )
+        day += timedelta(days=1)
+    step = timedelta(days=7 if view == "week" else 1)
+    return TemplateResponse(
+        request,
+        "visits/diary.html",
+        {
+            "diary_rm": rm,
+            "team": list(team) if not request.user.is_rm else [],
+            "view": view,
+            "days": days,
+            "first": first,
+            "previous": first - step,
+            "next": first + step,
+            "can_write": can_write,
+        },
+    )
+
+
+@login_required
+def coverage(request):
+    """Valuable customers nobody has visited for longer than their tier's rule allows,
+    most valuable first; a head can narrow it to one RM of the team."""
+    rules = list(CoverageRule.objects.select_related("asset_tier"))
+    customers = Customer.objects.visible_to(request.user).active()
+    rm_id = request.GET.get("rm", "")
+    team = User.objects.visible_to(request.user).filter(role=User.Role.RM).order_by("username")
+    if rm_id.isdigit():
+        customers = customers.filter(primary_rm__in=team.filter(pk=rm_id))
+    overdue = overdue_q(rules, timezone.now())
+    rows = customers.filter(overdue) if rules else customers.none()
+    number = page_number(request.GET.get("page")) or 1
+    page = paginate(
+        rows.select_related("primary_rm", "asset_tier").order_by("-monthly_avg_assets", "-id"),
+        number,
+        LIST_PAGE_SIZE,
+    )
+    last_visits = dict(
+        Visit.objects.filter(customer__in=[c.pk for c in page], status=Visit.Status.COMPLETED)
+        .values("customer_id")
+        .annotate(last=Max("completed_at"))
+        .values_list("customer_id", "last")
+    )
+    for customer in page:
+        customer.last_visit = last_visits.get(customer.pk)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return TemplateResponse(
+        request,
+        "visits/coverage.html",
+        {
+            "page_obj": page,
+            "rules": rules,
+            "team": list(team) if not request.user.is_rm else [],
+            "rm_id": rm_id,
+            "query": query.urlencode(),
+        },
+    )
+
+
+def overdue_q(rules, now):
+    """Customers covered by a rule whose last completed visit is older than its interval."""
+    condition = Q(pk__in=[])
+    for rule in rules:
+        recent = Visit.objects.filter(
+            customer=OuterRef("pk"),
+            status=Visit.Status.COMPLETED,
+            completed_at__gte=now - timedelta(days=rule.interval_days),
+        )
+        target = (
+            Q(asset_tier_id=rule.asset_tier_id)
+            if rule.asset_tier_id
+            else Q(star_level=rule.star_level)
+        )
+        condition |= target & ~Exists(recent)
+    return condition

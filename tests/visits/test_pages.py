@@ -9,7 +9,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from tests.conftest import CUSTOMER_SCOPE, PERSONAS
-from tests.factories import HoldingFactory, VisitFactory
+from tests.factories import CustomerFactory, HoldingFactory, VisitFactory
 from visits.models import CalendarFeed, Visit
 
 pytestmark = pytest.mark.django_db
@@ -319,3 +319,107 @@ def test_an_inactive_users_feed_is_404(client, personas):
 
 def test_regenerating_needs_a_post(client_for):
     assert client_for("rm").get(reverse("visits-feed-regenerate")).status_code == 405
+
+
+def test_the_360_page_lists_the_customers_visits(client_for, visits, book):
+    done = VisitFactory(
+        customer=book.mine, status="completed", completed_at=timezone.now(), summary="谈妥续存"
+    )
+    response = client_for("rm").get(reverse("customers-detail", args=[book.mine.pk]))
+    assert {v.pk for v in response.context["visits"]} == {visits["mine"].pk, done.pk}
+    assert "谈妥续存" in response.content.decode()
+
+
+def test_customer_list_filters_by_not_visited(client_for, book):
+    VisitFactory(
+        customer=book.mine, status="completed", completed_at=timezone.now() - timedelta(days=10)
+    )
+    VisitFactory(
+        customer=book.assisted,
+        status="completed",
+        completed_at=timezone.now() - timedelta(days=100),
+    )
+    response = client_for("rm").get(reverse("customers-list"), {"not_visited_within": 30})
+    assert {c.pk for c in response.context["page_obj"]} == {book.assisted.pk}
+
+
+def test_customer_detail_query_count_does_not_grow_with_visits(client_for, book):
+    client = client_for("rm")
+    url = reverse("customers-detail", args=[book.mine.pk])
+    few = count_queries(client, url)
+    for _ in range(15):
+        VisitFactory(customer=book.mine)
+    assert count_queries(client, url) == few
+
+
+# --- diary and coverage -------------------------------------------------------------------
+
+
+def test_rm_diary_shows_the_days_visits_and_keeps_notes(client_for, book, personas):
+    today = timezone.localdate()
+    start = timezone.make_aware(datetime.combine(today, datetime.min.time()).replace(hour=9))
+    visit = VisitFactory(
+        customer=book.mine, planned_start=start, planned_end=start + timedelta(hours=1)
+    )
+    client = client_for("rm")
+    response = client.get(reverse("visits-diary"))
+    assert [v.pk for v in response.context["days"][0]["visits"]] == [visit.pk]
+    client.post(
+        reverse("visits-diary") + f"?day={today}", {"day": today.isoformat(), "text": "拜访顺利"}
+    )
+    assert client.get(reverse("visits-diary")).context["days"][0]["note"] == "拜访顺利"
+    week = client.get(reverse("visits-diary"), {"view": "week"})
+    assert len(week.context["days"]) == 7
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("rm", 404), ("colleague", 404), ("head", 200), ("other_rm", 404), ("admin", 200)],
+)
+def test_who_may_open_an_rms_diary(client_for, personas, persona, status):
+    url = reverse("visits-diary") + f"?rm={personas.colleague.pk}"
+    assert client_for(persona).get(url).status_code == (200 if persona == "colleague" else status)
+
+
+def test_a_head_reads_but_does_not_write_an_rms_diary(client_for, personas):
+    url = reverse("visits-diary") + f"?rm={personas.rm.pk}"
+    response = client_for("head").post(url, {"day": timezone.localdate().isoformat(), "text": "x"})
+    assert response.status_code == 403
+
+
+def test_coverage_lists_overdue_valuable_customers_first(client_for, book, personas):
+    from customers.models import AssetTier
+
+    private, wealth = AssetTier.objects.get(code="private"), AssetTier.objects.get(code="wealth")
+    rich = CustomerFactory(primary_rm=personas.rm, asset_tier=private, monthly_avg_assets=9_000_000)
+    fine = CustomerFactory(primary_rm=personas.rm, asset_tier=private, monthly_avg_assets=7_000_000)
+    lapsed = CustomerFactory(
+        primary_rm=personas.rm, asset_tier=wealth, monthly_avg_assets=2_000_000
+    )
+    VisitFactory(customer=fine, status="completed", completed_at=timezone.now() - timedelta(days=5))
+    VisitFactory(
+        customer=lapsed, status="completed", completed_at=timezone.now() - timedelta(days=100)
+    )
+    VisitFactory(
+        customer=rich, status="completed", completed_at=timezone.now() - timedelta(days=40)
+    )
+    response = client_for("rm").get(reverse("visits-coverage"))
+    assert [c.pk for c in response.context["page_obj"]] == [rich.pk, lapsed.pk]
+    head = client_for("head").get(reverse("visits-coverage"), {"rm": personas.colleague.pk})
+    assert list(head.context["page_obj"]) == []
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_every_persona_opens_diary_and_coverage(client_for, persona):
+    client = client_for(persona)
+    assert client.get(reverse("visits-diary")).status_code == 200
+    assert client.get(reverse("visits-coverage")).status_code == 200
+
+
+def test_diary_query_count_does_not_grow(client_for, book):
+    client = client_for("rm")
+    url = reverse("visits-diary")
+    few = count_queries(client, url, {"view": "week"})
+    for n in range(20):
+        VisitFactory(customer=book.mine, planned_start=timezone.now() + timedelta(minutes=n))
+    assert count_queries(client, url, {"view": "week"}) == few
