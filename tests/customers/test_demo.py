@@ -42,3 +42,22 @@ def test_demo_data_with_another_seed_differs():
     Customer.objects.all().delete()
     call_command("seed_demo", "--customers", "20", "--seed", "4")
     assert snapshot() != first
+
+
+def test_demo_visits_cover_a_year_and_plan_the_week_ahead():
+    from visits.models import Visit
+
+    call_command("seed_demo", "--customers", "200", "--seed", "3")
+    today = timezone.localdate()
+    done = Visit.objects.filter(status="completed")
+    assert done.exists() and all(v.summary for v in done[:20])
+    assert done.filter(planned_start__lt=timezone.now() - timedelta(days=180)).exists()
+    planned = Visit.objects.filter(status="planned", rm__username="rm1")
+    assert 5 <= planned.count() <= 8
+    assert all(
+        today <= timezone.localtime(v.planned_start).date() <= today + timedelta(days=6)
+        for v in planned
+    )
+    before = Visit.objects.count()
+    call_command("seed_demo", "--customers", "200", "--seed", "3")
+    assert Visit.objects.count() == before

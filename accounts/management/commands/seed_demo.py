@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 
 from accounts.demo import DEMO_PASSWORD, LOGINS, seed_organisation
 from customers.demo import seed_customers
+from visits.demo import seed_visits
 
 
 class Command(BaseCommand):
@@ -22,11 +23,12 @@ class Command(BaseCommand):
             raise CommandError(_("--customers cannot be negative."))
         counts = seed_organisation(seed=seed)
         counts["customers"] = seed_customers(count=customers, seed=seed, stdout=self.stdout)
+        counts["visits"] = seed_visits(seed=seed, stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(
                 _(
                     "Demo data ready: %(branches)d branches, %(users)d users, "
-                    "%(customers)d new customers."
+                    "%(customers)d new customers, %(visits)d new visits."
                 )
                 % counts
             )
