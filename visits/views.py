@@ -12,7 +12,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import User
+from accounts.models import Branch, User
 from crm.pagination import page_number, paginate
 from customers.birthdays import next_birthday
 from customers.filters import search
@@ -404,6 +404,12 @@ def coverage(request):
     team = User.objects.visible_to(request.user).filter(role=User.Role.RM).order_by("username")
     if rm_id.isdigit():
         customers = customers.filter(primary_rm__in=team.filter(pk=rm_id))
+    branches = Branch.objects.visible_to(request.user)
+    branch_id = request.GET.get("branch", "")
+    if branch_id.isdigit():
+        branch = branches.filter(pk=branch_id).first()
+        subtree = Branch.objects.subtree(branch) if branch else Branch.objects.none()
+        customers = customers.filter(branch_id__in=list(subtree.values_list("pk", flat=True)))
     overdue = overdue_q(rules, timezone.now())
     rows = customers.filter(overdue) if rules else customers.none()
     number = page_number(request.GET.get("page")) or 1
@@ -430,6 +436,8 @@ def coverage(request):
             "rules": rules,
             "team": list(team) if not request.user.is_rm else [],
             "rm_id": rm_id,
+            "branches": list(branches) if not request.user.is_rm else [],
+            "branch_id": branch_id,
             "query": query.urlencode(),
         },
     )

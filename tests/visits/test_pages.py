@@ -423,3 +423,19 @@ def test_diary_query_count_does_not_grow(client_for, book):
     for n in range(20):
         VisitFactory(customer=book.mine, planned_start=timezone.now() + timedelta(minutes=n))
     assert count_queries(client, url, {"view": "week"}) == few
+
+
+def test_coverage_narrows_to_a_branch_subtree(client_for, book, org, personas):
+    from customers.models import AssetTier
+
+    private = AssetTier.objects.get(code="private")
+    here = CustomerFactory(primary_rm=personas.rm, asset_tier=private)
+    book.outlet.asset_tier = private
+    book.outlet.save()
+    head = client_for("head")
+    everyone = {c.pk for c in head.get(reverse("visits-coverage")).context["page_obj"]}
+    assert everyone == {here.pk, book.outlet.pk}
+    outlet_only = head.get(reverse("visits-coverage"), {"branch": org.b1a_outlet.pk})
+    assert [c.pk for c in outlet_only.context["page_obj"]] == [book.outlet.pk]
+    outside = head.get(reverse("visits-coverage"), {"branch": org.b2.pk})
+    assert list(outside.context["page_obj"]) == []
