@@ -439,3 +439,24 @@ def test_coverage_narrows_to_a_branch_subtree(client_for, book, org, personas):
     assert [c.pk for c in outlet_only.context["page_obj"]] == [book.outlet.pk]
     outside = head.get(reverse("visits-coverage"), {"branch": org.b2.pk})
     assert list(outside.context["page_obj"]) == []
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_every_persona_opens_the_forms_and_suggestions_of_their_scope(client_for, book, persona):
+    client = client_for(persona)
+    for name in ("visits-create", "visits-quick-log", "visits-list"):
+        assert client.get(reverse(name)).status_code == 200, name
+    body = client.get(reverse("visits-customer-options"), {"customer": "T"}).content.decode()
+    shown = {key for key, c in vars(book).items() if c.customer_no in body}
+    assert shown == CUSTOMER_SCOPE[persona] - {"archived"}
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("rm", 302), ("colleague", 404), ("head", 302), ("other_rm", 404), ("admin", 302)],
+)
+def test_who_may_cancel_a_visit(client_for, visits, persona, status):
+    visit = visits["mine"]
+    assert client_for(persona).post(reverse("visits-cancel", args=[visit.pk])).status_code == status
+    visit.refresh_from_db()
+    assert (visit.status == "cancelled") == (status == 302)
