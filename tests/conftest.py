@@ -74,6 +74,17 @@ def api_for(personas):
     return as_persona
 
 
+def count_queries(client, url, params=None):
+    """SQL queries of one page view, after a first view has warmed the session."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url, params)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url, params).status_code == 200
+    return len(queries)
+
+
 def chromium_path():
     return shutil.which("chromium") or (
         "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None

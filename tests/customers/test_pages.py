@@ -2,14 +2,12 @@ import io
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
 from customers.models import Assignment, Customer, Holding, SensitiveAccess
-from tests.conftest import CUSTOMER_SCOPE, PERSONAS
+from tests.conftest import CUSTOMER_SCOPE, PERSONAS, count_queries
 from tests.factories import BalanceFactory, CustomerFactory, HoldingFactory
 
 pytestmark = pytest.mark.django_db
@@ -147,13 +145,6 @@ def test_htmx_search_answers_with_the_results_fragment(client_for, book):
 
 
 # --- query budgets -------------------------------------------------------------------------
-
-
-def count_queries(client, url):
-    client.get(url)  # warm the session
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code == 200
-    return len(queries)
 
 
 @pytest.mark.parametrize("persona", ["rm", "head", "admin"])

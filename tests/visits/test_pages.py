@@ -2,13 +2,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from tests.conftest import CUSTOMER_SCOPE, PERSONAS
+from tests.conftest import CUSTOMER_SCOPE, PERSONAS, count_queries
 from tests.factories import CustomerFactory, HoldingFactory, VisitFactory
 from visits.models import CalendarFeed, Visit
 
@@ -224,13 +222,6 @@ def test_brief_shows_maturities_birthday_and_last_visits(client_for, visits, boo
     assert len(response.context["maturing"]) == 1
     assert response.context["birthday"] == today + timedelta(days=10)
     assert [v.summary for v in response.context["last_visits"]] == ["第0次", "第1次", "第2次"]
-
-
-def count_queries(client, url, params=None):
-    client.get(url, params)
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url, params).status_code == 200
-    return len(queries)
 
 
 def test_query_counts_do_not_grow_with_visits(client_for, book, personas):
