@@ -18,6 +18,14 @@ def is_postgresql() -> bool:
     return connection.vendor == "postgresql"
 
 
+def analyze() -> None:
+    """Refresh PostgreSQL's statistics after a big load; without them the planner assumes
+    tiny tables and scans everything."""
+    if is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
 def reserve_ids(model, count: int) -> list[int]:
     """Primary keys for ``count`` new rows, taken from the table's own sequence."""
     if count <= 0:

@@ -11,14 +11,14 @@ from decimal import Decimal
 from itertools import accumulate
 from types import SimpleNamespace
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from faker import Faker
 from faker.providers.person.zh_CN import Provider as PersonProvider
 from faker.providers.phone_number.zh_CN import Provider as PhoneProvider
 
 from accounts.models import User
-from crm.bulk import copy_rows, instance_rows, is_postgresql, reserve_ids
+from crm.bulk import analyze, copy_rows, instance_rows, reserve_ids
 
 from .models import (
     Assignment,
@@ -228,10 +228,7 @@ def seed_customers(*, count: int, seed: int = 1, months: int = 12, stdout=None) 
         created += size
         if stdout is not None and count > BATCH:
             stdout.write(f"  {created:,} / {count:,}")
-    if is_postgresql():
-        # Fresh statistics, or the planner guesses one row per table and scans everything.
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    analyze()
     return created
 
 

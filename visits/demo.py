@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from crm.bulk import copy_rows
+from crm.bulk import analyze, copy_rows
 from customers.models import Customer
 
 from .models import Visit
@@ -119,7 +119,9 @@ def seed_visits(*, seed: int = 1, per_customer: int = 2, stdout=None) -> int:
             created += copy_rows(Visit, FIELDS, rows)
         if stdout is not None and last_id % (CHUNK * 20) < CHUNK:
             stdout.write(f"  {created:,} visits")
-    return created + _plan_the_week(rng, today, now)
+    created += _plan_the_week(rng, today, now)
+    analyze()
+    return created
 
 
 def _plan_the_week(rng, today, now) -> int:
