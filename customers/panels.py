@@ -14,10 +14,12 @@ def home_panels(user, today) -> dict:
     """Coming birthdays and maturities among the user's customers: two queries, at most ten
     rows each, soonest first."""
     customers = Customer.objects.visible_to(user).active()
+    # No ORDER BY: the window's few matches are found through the birthday indexes and put
+    # in order here (an ORDER BY birth_md made PostgreSQL walk that whole index at 1 M rows).
     birthdays = list(
         customers.filter(birthday_between_q(today, today + timedelta(days=BIRTHDAY_DAYS)))
         .only("id", "name", "birth_date", "lunar_birthday")
-        .order_by("birth_md", "id")[: PANEL_ROWS * 3]
+        .order_by()
     )
     for customer in birthdays:
         customer.next_birthday = next_birthday(customer.birth_date, customer.lunar_birthday, today)

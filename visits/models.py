@@ -23,6 +23,8 @@ class VisitQuerySet(models.QuerySet):
         (``Customer.objects.visible_to``). A visit is part of the customer's file: when the
         customer is handed over, its visits go with it.
         """
+        if user.is_authenticated and user.is_active and user.is_admin:
+            return self.all()  # no pointless semi-join over every customer
         return self.filter(customer__in=Customer.objects.visible_to(user))
 
 
@@ -135,6 +137,8 @@ class Visit(models.Model):
         ordering = ["-planned_start", "-id"]
         indexes = [
             models.Index(fields=["rm", "planned_start"], name="visit_rm_time"),
+            # The lists' order: newest first, walked backwards behind the scope filter.
+            models.Index(fields=["-planned_start", "-id"], name="visit_time"),
             models.Index(fields=["customer", "-planned_start"], name="visit_customer_time"),
             models.Index(
                 fields=["customer", "-completed_at"],
@@ -154,8 +158,13 @@ class Visit(models.Model):
 
     @staticmethod
     def of_user_q(user):
-        """Visits the user goes on: as the RM or as a companion (no duplicate rows)."""
-        accompanied = Visit.companions.through.objects.filter(user=user).values("visit_id")
+        """Visits the user goes on: as the RM or as a companion (no duplicate rows).
+
+        The few visits a user joined are read first, so that PostgreSQL can combine the
+        ``(rm, planned_start)`` index with the primary key instead of scanning the table."""
+        accompanied = list(
+            Visit.companions.through.objects.filter(user=user).values_list("visit_id", flat=True)
+        )
         return models.Q(rm=user) | models.Q(pk__in=accompanied)
 
     @property
