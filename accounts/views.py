@@ -30,7 +30,7 @@ def _require_admin(user):
 def home(request):
     """The first page after login; each role has its own."""
     user = request.user
-    context = {"today_branch": user.branch}
+    context = {}
     if user.is_head:
         subtree = Branch.objects.visible_to(user)
         context["team_count"] = (
