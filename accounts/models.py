@@ -162,6 +162,9 @@ class User(AbstractUser):
         blank=True,
         validators=[RegexValidator(r"^\+?[0-9-]{5,20}$", _("Enter a valid phone number."))],
     )
+    remind_assisted = models.BooleanField(
+        _("also remind me of the customers I assist"), default=False
+    )
     language = models.CharField(
         _("preferred language"),
         max_length=10,

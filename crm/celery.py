@@ -22,6 +22,11 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=15),
     },
+    "generate-reminders": {
+        "task": "reminders.tasks.generate_daily_reminders",
+        # Read from the environment, not settings: this module loads while settings do.
+        "schedule": crontab(hour=int(os.environ.get("REMINDERS_HOUR", "7")), minute=0),
+    },
     "recompute-tiers": {
         "task": "customers.tasks.recompute_tiers_for_last_month",
         "schedule": crontab(day_of_month=1, hour=2, minute=0),
