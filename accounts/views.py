@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from customers.panels import home_panels as customer_panels
+from reminders.views import inbox_reminders
 
 from .forms import BranchForm, LanguageForm, UserCreateForm, UserEditForm
 from .models import Branch, User
@@ -52,6 +53,9 @@ def home(request):
         template = "accounts/home_admin.html"
     else:
         context.update(customer_panels(user, timezone.localdate()))
+        context["reminders_today"] = list(
+            inbox_reminders(user, timezone.localdate()).order_by("-remind_on", "kind", "id")[:10]
+        )
         template = "accounts/home_rm.html"
     return TemplateResponse(request, template, context)
 

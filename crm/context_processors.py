@@ -1,4 +1,5 @@
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -41,4 +42,17 @@ def navigation(request):
         except NoReverseMatch:
             url = None
         items.append({"name": url_name, "label": label, "url": url, "active": url_name == current})
-    return {"nav_items": items}
+    # Only roles whose navigation shows the inbox pay for counting it.
+    shows_inbox = any(item["name"] == "reminders-inbox" and item["url"] for item in items)
+    return {"nav_items": items, "unread_reminders": _unread_reminders(user) if shows_inbox else 0}
+
+
+def _unread_reminders(user):
+    from reminders.models import Reminder
+
+    return (
+        Reminder.objects.visible_to(user)
+        .due(timezone.localdate())
+        .filter(read_at__isnull=True)
+        .count()
+    )

@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("customers/", include("customers.urls")),
     path("visits/", include("visits.urls")),
+    path("reminders/", include("reminders.urls")),
     path("api/", include("crm.api_urls")),
     path("admin/", admin.site.urls),
 ]

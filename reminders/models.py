@@ -8,6 +8,22 @@ from accounts.models import Branch
 from customers.models import Customer, Holding, KeyContact
 
 
+class ReminderQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A user's own reminders, about customers they may still see.
+
+        Rule: reminders are personal (recipient = user) and follow the customer scope, so a
+        reminder about a customer who has since left the user's scope is not shown.
+        """
+        return self.filter(recipient=user, customer__in=Customer.objects.visible_to(user))
+
+    def due(self, today):
+        """Open reminders whose day has come and that are not snoozed past today."""
+        return self.filter(done_at__isnull=True, remind_on__lte=today).filter(
+            models.Q(snoozed_until__isnull=True) | models.Q(snoozed_until__lte=today)
+        )
+
+
 class Reminder(models.Model):
     """A reminder is a row before it is an email or a line in the inbox.
 
@@ -41,6 +57,8 @@ class Reminder(models.Model):
     done_at = models.DateTimeField(null=True, blank=True)
     snoozed_until = models.DateField(null=True, blank=True)
 
+    objects = ReminderQuerySet.as_manager()
+
     class Meta:
         ordering = ["remind_on", "kind", "id"]
         constraints = [
@@ -60,6 +78,28 @@ class Reminder(models.Model):
     @property
     def is_open(self):
         return self.done_at is None
+
+    @property
+    def state(self):
+        if self.done_at:
+            return "done"
+        if self.snoozed_until and self.snoozed_until > timezone.localdate():
+            return "snoozed"
+        return "read" if self.read_at else "unread"
+
+    @property
+    def message(self):
+        from .registry import KINDS
+
+        kind = KINDS.get(self.kind)
+        return kind.message(self) if kind else self.kind
+
+    @property
+    def kind_label(self):
+        from .registry import KINDS
+
+        kind = KINDS.get(self.kind)
+        return kind.label if kind else self.kind
 
 
 class LeadTime(models.Model):
