@@ -15,6 +15,8 @@ class ReminderQuerySet(models.QuerySet):
         Rule: reminders are personal (recipient = user) and follow the customer scope, so a
         reminder about a customer who has since left the user's scope is not shown.
         """
+        if not user.is_authenticated:
+            return self.none()
         return self.filter(recipient=user, customer__in=Customer.objects.visible_to(user))
 
     def due(self, today):

@@ -1,0 +1,74 @@
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from reminders.models import Reminder
+from tests.conftest import PERSONAS
+from tests.reminders.test_inbox import due_today  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.django_db
+REQUIRED = {"id", "kind", "customer", "due_on", "recipient", "state", "message"}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_each_persona_lists_only_their_own(api_for, due_today, persona):  # noqa: F811
+    rows = api_for(persona).get("/api/reminders/").json()["results"]
+    assert {r["recipient"] for r in rows} <= {persona}
+    assert all(set(r) >= REQUIRED for r in rows)
+    expected = Reminder.objects.filter(recipient__username=persona).count()
+    assert len(rows) == expected
+
+
+def test_filters_and_states(api_for, due_today):  # noqa: F811
+    client = api_for("rm")
+    assert len(client.get("/api/reminders/", {"kind": "birthday"}).json()["results"]) == 1
+    assert client.get("/api/reminders/", {"kind": "maturity"}).json()["results"] == []
+    assert len(client.get("/api/reminders/", {"state": "unread"}).json()["results"]) == 1
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    assert client.get("/api/reminders/", {"since": tomorrow}).json()["results"] == []
+    assert client.get("/api/reminders/", {"state": "nope"}).status_code == 400
+
+
+def test_mark_read_done_and_snooze(api_for, due_today):  # noqa: F811
+    client = api_for("rm")
+    pk = Reminder.objects.get(recipient__username="rm").pk
+    assert (
+        client.patch(f"/api/reminders/{pk}/", {"read": True}, format="json").json()["state"]
+        == "read"
+    )
+    later = (timezone.localdate() + timedelta(days=2)).isoformat()
+    assert (
+        client.patch(f"/api/reminders/{pk}/", {"snoozed_until": later}, format="json").json()[
+            "state"
+        ]
+        == "snoozed"
+    )
+    assert (
+        client.patch(f"/api/reminders/{pk}/", {"done": True}, format="json").json()["state"]
+        == "done"
+    )
+
+
+def test_a_snooze_in_the_past_is_refused(api_for, due_today):  # noqa: F811
+    pk = Reminder.objects.get(recipient__username="rm").pk
+    response = api_for("rm").patch(
+        f"/api/reminders/{pk}/", {"snoozed_until": "2020-01-01"}, format="json"
+    )
+    assert response.status_code == 400 and "snoozed_until" in response.json()["error"]["fields"]
+    assert Reminder.objects.get(pk=pk).snoozed_until is None
+
+
+@pytest.mark.parametrize("persona", ["colleague", "head", "other_rm", "admin"])
+def test_nobody_else_reads_or_changes_a_reminder(api_for, due_today, persona):  # noqa: F811
+    pk = Reminder.objects.get(recipient__username="rm").pk
+    assert api_for(persona).get(f"/api/reminders/{pk}/").status_code == 404
+    assert (
+        api_for(persona).patch(f"/api/reminders/{pk}/", {"done": True}, format="json").status_code
+        == 404
+    )
+
+
+def test_the_schema_still_validates(tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yaml"))
