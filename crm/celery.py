@@ -27,6 +27,13 @@ app.conf.beat_schedule = {
         # Read from the environment, not settings: this module loads while settings do.
         "schedule": crontab(hour=int(os.environ.get("REMINDERS_HOUR", "7")), minute=0),
     },
+    "send-digests": {
+        "task": "reminders.tasks.send_daily_digests",
+        "schedule": crontab(
+            hour=int(os.environ.get("REMINDERS_HOUR", "7")),
+            minute=int(os.environ.get("DIGEST_MINUTE", "30")),
+        ),
+    },
     "recompute-tiers": {
         "task": "customers.tasks.recompute_tiers_for_last_month",
         "schedule": crontab(day_of_month=1, hour=2, minute=0),

@@ -143,3 +143,20 @@ class BranchGeneration(models.Model):
 
     def __str__(self):
         return f"{self.branch_id}: {self.last_day}"
+
+
+class Digest(models.Model):
+    """One user's morning email for one day. Whoever flips ``claimed_at`` from empty sends
+    it, so two workers never send it twice; a failed send clears the claim for a retry."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    reminder_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="digest_per_day")]
+
+    def __str__(self):
+        return f"{self.user} {self.day}"

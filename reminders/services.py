@@ -93,3 +93,68 @@ def follow_handover(*, customer_ids, to_rm) -> int:
     Reminder.objects.filter(pk__in=duplicates).delete()
     Reminder.objects.filter(Q(pk__in=moved)).update(recipient=to_rm)
     return len(moved)
+
+
+def send_digest(user, day) -> bool:
+    """Send the user's digest of the reminders due by ``day`` that no email has carried yet.
+
+    Rule: at most one digest per user and day, claimed by a conditional UPDATE before
+    sending; an RM with nothing due gets none; if the send fails the claim is released and
+    the error raised, so a retry sends it once. Returns whether an email went out.
+    """
+    from django.conf import settings
+    from django.core.mail import EmailMultiAlternatives
+    from django.template.loader import render_to_string
+    from django.utils import timezone, translation
+
+    from .models import Digest
+    from .views import RELATED
+
+    if not user.is_active or not user.email:
+        return False
+    Digest.objects.bulk_create([Digest(user=user, day=day)], ignore_conflicts=True)
+    digest = Digest.objects.get(user=user, day=day)
+    now = timezone.now()
+    claimed = Digest.objects.filter(
+        pk=digest.pk, claimed_at__isnull=True, sent_at__isnull=True
+    ).update(claimed_at=now)
+    if not claimed:
+        return False
+    reminders = list(
+        Reminder.objects.visible_to(user)
+        .due(day)
+        .filter(emailed_at__isnull=True)
+        .select_related(*RELATED)
+        .order_by("kind", "due_on", "id")
+    )
+    if not reminders:
+        Digest.objects.filter(pk=digest.pk).update(sent_at=now, reminder_count=0)
+        return False
+    try:
+        with translation.override(user.language):
+            context = {"user": user, "day": day, "reminders": reminders}
+            subject = render_to_string("reminders/digest_subject.txt", context).strip()
+            email = EmailMultiAlternatives(
+                subject,
+                render_to_string("reminders/digest.txt", context),
+                settings.DEFAULT_FROM_EMAIL,
+                [user.email],
+            )
+            email.attach_alternative(
+                render_to_string("reminders/digest.html", context), "text/html"
+            )
+            email.send()
+    except Exception:
+        Digest.objects.filter(pk=digest.pk).update(claimed_at=None)
+        raise
+    Reminder.objects.filter(pk__in=[r.pk for r in reminders]).update(emailed_at=now)
+    Digest.objects.filter(pk=digest.pk).update(sent_at=now, reminder_count=len(reminders))
+    return True
+
+
+def digest_recipients(day):
+    """Active users with an email address and at least one due reminder not yet emailed."""
+    from accounts.models import User
+
+    waiting = Reminder.objects.due(day).filter(emailed_at__isnull=True).values("recipient_id")
+    return User.objects.filter(is_active=True, pk__in=waiting).exclude(email="")
