@@ -50,5 +50,31 @@ def render_feed(user) -> bytes:
         if visit.objective:
             event.add("description", visit.objective)
         calendar.add_component(event)
+    for reminder in feed_reminders(user):
+        event = Event()
+        event.add("uid", f"reminder-{reminder.pk}@crm")
+        event.add("dtstamp", timezone.now())
+        event.add("dtstart", reminder.remind_on)  # a date: an all-day event
+        event.add("dtend", reminder.remind_on + timedelta(days=1))
+        event.add("summary", f"[{reminder.kind_label}] {reminder.message}")
+        calendar.add_component(event)
     calendar.add_missing_timezones()
     return calendar.to_ical()
+
+
+def feed_reminders(user):
+    """Open reminders of the user, as all-day events, over the same window as the visits."""
+    from reminders.models import Reminder
+    from reminders.views import RELATED
+
+    today = timezone.localdate()
+    return (
+        Reminder.objects.visible_to(user)
+        .filter(done_at__isnull=True)
+        .filter(
+            remind_on__gte=today - timedelta(days=PAST_DAYS),
+            remind_on__lte=today + timedelta(days=FUTURE_DAYS),
+        )
+        .select_related(*RELATED)
+        .order_by("remind_on", "id")
+    )

@@ -102,3 +102,28 @@ def test_inbox_query_count_does_not_grow(client_for, personas):
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_every_persona_opens_the_inbox(client_for, persona):
     assert client_for(persona).get(reverse("reminders-inbox")).status_code == 200
+
+
+def test_the_calendar_feed_carries_open_reminders_as_all_day_events(client, personas, due_today):
+    from icalendar import Calendar
+
+    from visits.models import CalendarFeed
+
+    feed = CalendarFeed.for_user(personas.rm)
+    body = client.get(reverse("visits-feed", args=[feed.token])).content
+    events = [
+        e for e in Calendar.from_ical(body).walk("VEVENT") if str(e["uid"]).startswith("reminder-")
+    ]
+    assert len(events) == 1
+    assert events[0].decoded("dtstart") == timezone.localdate()
+    assert "生日" in str(events[0]["summary"])
+    Reminder.objects.update(done_at=timezone.now())
+    body = client.get(reverse("visits-feed", args=[feed.token])).content
+    assert b"reminder-" not in body
+
+
+def test_the_demo_shows_reminders_on_first_login(db):
+    from django.core.management import call_command
+
+    call_command("seed_demo", "--customers", "300")
+    assert Reminder.objects.filter(remind_on=timezone.localdate()).exists()

@@ -1,9 +1,11 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.demo import DEMO_PASSWORD, LOGINS, seed_organisation
 from customers.demo import seed_customers
+from reminders.services import generate_reminders
 from visits.demo import seed_visits
 
 
@@ -24,6 +26,8 @@ class Command(BaseCommand):
         counts = seed_organisation(seed=seed)
         counts["customers"] = seed_customers(count=customers, seed=seed, stdout=self.stdout)
         counts["visits"] = seed_visits(seed=seed, stdout=self.stdout)
+        # So that the first login already shows the day's reminders.
+        generate_reminders(timezone.localdate())
         self.stdout.write(
             self.style.SUCCESS(
                 _(
