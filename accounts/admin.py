@@ -34,7 +34,19 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Personal info"), {"fields": ("last_name", "first_name", "email", "phone")}),
-        (_("Work"), {"fields": ("role", "branch", "employee_no", "language", "is_active")}),
+        (
+            _("Work"),
+            {
+                "fields": (
+                    "role",
+                    "branch",
+                    "employee_no",
+                    "language",
+                    "remind_assisted",
+                    "is_active",
+                )
+            },
+        ),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (

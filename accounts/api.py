@@ -45,8 +45,9 @@ class MeSerializer(serializers.ModelSerializer):
             "employee_no",
             "email",
             "language",
+            "remind_assisted",
         ]
-        read_only_fields = [f for f in fields if f != "language"]
+        read_only_fields = [f for f in fields if f not in ("language", "remind_assisted")]
         extra_kwargs = {
             "language": {"help_text": _("The language of the interface and of emails.")}
         }
@@ -54,7 +55,8 @@ class MeSerializer(serializers.ModelSerializer):
 
 @extend_schema(tags=["accounts"])
 class MeView(generics.RetrieveUpdateAPIView):
-    """The user behind the request. `PATCH` changes only the preferred language."""
+    """The user behind the request. `PATCH` changes only the preferred language and whether
+    to be reminded of the customers one assists (`remind_assisted`)."""
 
     serializer_class = MeSerializer
     http_method_names = ["get", "patch", "head", "options"]

@@ -87,3 +87,9 @@ class BranchForm(StyledFormMixin, _BranchChoicesMixin, forms.ModelForm):
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(choices=User._meta.get_field("language").choices)
     next = forms.CharField(required=False)
+
+
+class PreferencesForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["remind_assisted"]

@@ -8,6 +8,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="accounts-logout"),
     path("password/", views.PasswordChangeView.as_view(), name="accounts-password"),
     path("language/", views.set_language, name="accounts-language"),
+    path("preferences/", views.preferences, name="accounts-preferences"),
     path("users/", views.user_list, name="accounts-users"),
     path("users/new/", views.user_edit, name="accounts-user-create"),
     path("users/<int:pk>/", views.user_detail, name="accounts-user-detail"),

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from customers.panels import home_panels as customer_panels
 from reminders.views import inbox_reminders
 
-from .forms import BranchForm, LanguageForm, UserCreateForm, UserEditForm
+from .forms import BranchForm, LanguageForm, PreferencesForm, UserCreateForm, UserEditForm
 from .models import Branch, User
 
 LIST_PAGE_SIZE = 50
@@ -103,6 +103,17 @@ def set_language(request):
             secure=settings.SESSION_COOKIE_SECURE,
         )
     return response
+
+
+@login_required
+def preferences(request):
+    """What a user chooses for themself: for now, reminders about the customers they assist."""
+    form = PreferencesForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Preferences saved."))
+        return redirect("accounts-preferences")
+    return TemplateResponse(request, "accounts/preferences.html", {"form": form})
 
 
 @login_required

@@ -92,3 +92,39 @@ def test_two_workers_send_one_digest(personas, book):
     for thread in threads:
         thread.join()
     assert sorted(results) == [False, True] and len(mail.outbox) == 1
+
+
+def test_a_handover_between_generation_and_digest_sends_to_the_new_rm(personas, due_today):  # noqa: F811
+    from customers import services as customer_services
+    from customers.models import Customer
+
+    for user in (personas.rm, personas.colleague):
+        user.email = f"{user.username}@example.com"
+        user.save()
+    today = timezone.localdate()
+    mine = Customer.objects.get(reminders__recipient=personas.rm)
+    customer_services.hand_over(
+        actor=personas.head, customer_ids=[mine.pk], to_rm=personas.colleague, reason="调岗"
+    )
+    assert send_digest(personas.rm, today) is False
+    assert send_digest(personas.colleague, today) is True
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["colleague@example.com"]
+    assert "生日" in mail.outbox[0].body
+
+
+@pytest.mark.parametrize("persona", ["rm", "head", "admin"])
+def test_each_user_sets_their_own_preference(client_for, personas, persona):
+    from django.urls import reverse
+
+    client = client_for(persona)
+    assert client.get(reverse("accounts-preferences")).status_code == 200
+    client.post(reverse("accounts-preferences"), {"remind_assisted": "on"})
+    user = getattr(personas, persona)
+    user.refresh_from_db()
+    assert user.remind_assisted is True
+
+
+def test_the_preference_through_the_api(api_for, personas):
+    api_for("rm").patch("/api/me/", {"remind_assisted": True}, format="json")
+    personas.rm.refresh_from_db()
+    assert personas.rm.remind_assisted
