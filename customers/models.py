@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import ExtractDay, ExtractMonth
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -436,6 +437,10 @@ class KeyContact(models.Model):
         verbose_name = _("key contact")
         verbose_name_plural = _("key contacts")
         ordering = ["id"]
+        # The birthday reminders look contacts up by month and day.
+        indexes = [
+            models.Index(ExtractMonth("birthday"), ExtractDay("birthday"), name="contact_birthday")
+        ]
 
     def __str__(self):
         return self.name

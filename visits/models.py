@@ -145,6 +145,15 @@ class Visit(models.Model):
                 condition=models.Q(status="completed"),
                 name="visit_customer_done",
             ),
+            # For the morning reminders: follow-ups due on a day, planned visits left open.
+            models.Index(
+                fields=["next_visit_on"],
+                condition=models.Q(status="completed", next_visit_on__isnull=False),
+                name="visit_follow_up_due",
+            ),
+            models.Index(
+                fields=["planned_end"], condition=models.Q(status="planned"), name="visit_open_end"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
