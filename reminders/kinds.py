@@ -45,6 +45,23 @@ def _with_assistants(rows):
     return rows + extra
 
 
+def _reminder(kind, day, target, lead, customer_id, rm_id, subject=None):
+    """One reminder row for ``day`` about ``target``; ``subject`` is ("holding", id),
+    ("visit", id) or ("contact", id), or None when it is about the customer."""
+    field, pk = subject or ("customer", customer_id)
+    extra = {} if field == "customer" else {f"{field}_id": pk}
+    return Reminder(
+        kind=kind,
+        customer_id=customer_id,
+        subject_key=f"{field}:{pk}",
+        due_on=target,
+        lead_days=lead,
+        remind_on=day,
+        recipient_id=rm_id,
+        **extra,
+    )
+
+
 def _live_customers(branch_ids):
     return Customer.objects.filter(branch_id__in=branch_ids, archived_at__isnull=True)
 
@@ -67,17 +84,7 @@ def birthday_rows(day, branch_ids, leads):
             .filter(birthday_between_q(target, target))
             .values_list("id", "primary_rm_id")
         ):
-            rows.append(
-                Reminder(
-                    kind="birthday",
-                    customer_id=customer_id,
-                    subject_key=f"customer:{customer_id}",
-                    due_on=target,
-                    lead_days=lead,
-                    remind_on=day,
-                    recipient_id=rm_id,
-                )
-            )
+            rows.append(_reminder("birthday", day, target, lead, customer_id, rm_id))
     return _with_assistants(rows)
 
 
@@ -99,15 +106,14 @@ def contact_birthday_rows(day, branch_ids, leads):
             on_day, customer__in=_live_customers(branch_ids)
         ).values_list("id", "customer_id", "customer__primary_rm_id"):
             rows.append(
-                Reminder(
-                    kind="contact_birthday",
-                    customer_id=customer_id,
-                    contact_id=contact_id,
-                    subject_key=f"contact:{contact_id}",
-                    due_on=target,
-                    lead_days=lead,
-                    remind_on=day,
-                    recipient_id=rm_id,
+                _reminder(
+                    "contact_birthday",
+                    day,
+                    target,
+                    lead,
+                    customer_id,
+                    rm_id,
+                    subject=("contact", contact_id),
                 )
             )
     return _with_assistants(rows)
@@ -139,15 +145,14 @@ def maturity_rows(day, branch_ids, leads):
             customer__in=_live_customers(branch_ids),
         ).values_list("id", "customer_id", "customer__primary_rm_id"):
             rows.append(
-                Reminder(
-                    kind="maturity",
-                    customer_id=customer_id,
-                    holding_id=holding_id,
-                    subject_key=f"holding:{holding_id}",
-                    due_on=target,
-                    lead_days=lead,
-                    remind_on=day,
-                    recipient_id=rm_id,
+                _reminder(
+                    "maturity",
+                    day,
+                    target,
+                    lead,
+                    customer_id,
+                    rm_id,
+                    subject=("holding", holding_id),
                 )
             )
     return _with_assistants(rows)
@@ -176,15 +181,8 @@ def follow_up_rows(day, branch_ids, leads):
             customer__in=_live_customers(branch_ids),
         ).values_list("id", "customer_id", "customer__primary_rm_id"):
             rows.append(
-                Reminder(
-                    kind="follow_up",
-                    customer_id=customer_id,
-                    visit_id=visit_id,
-                    subject_key=f"visit:{visit_id}",
-                    due_on=target,
-                    lead_days=lead,
-                    remind_on=day,
-                    recipient_id=rm_id,
+                _reminder(
+                    "follow_up", day, target, lead, customer_id, rm_id, subject=("visit", visit_id)
                 )
             )
     return _with_assistants(rows)
@@ -210,15 +208,14 @@ def visit_overdue_rows(day, branch_ids, leads):
         customer__in=_live_customers(branch_ids),
     ).values_list("id", "customer_id", "customer__primary_rm_id"):
         rows.append(
-            Reminder(
-                kind="visit_overdue",
-                customer_id=customer_id,
-                visit_id=visit_id,
-                subject_key=f"visit:{visit_id}",
-                due_on=day - timedelta(days=1),
-                lead_days=-1,
-                remind_on=day,
-                recipient_id=rm_id,
+            _reminder(
+                "visit_overdue",
+                day,
+                day - timedelta(days=1),
+                -1,
+                customer_id,
+                rm_id,
+                subject=("visit", visit_id),
             )
         )
     return rows
@@ -256,17 +253,7 @@ def tier_at_risk_rows(day, branch_ids, leads):
             .filter(months_below=months)
             .values_list("id", "primary_rm_id")
         ):
-            rows.append(
-                Reminder(
-                    kind="tier_at_risk",
-                    customer_id=customer_id,
-                    subject_key=f"customer:{customer_id}",
-                    due_on=due,
-                    lead_days=(due - day).days,
-                    remind_on=day,
-                    recipient_id=rm_id,
-                )
-            )
+            rows.append(_reminder("tier_at_risk", day, due, (due - day).days, customer_id, rm_id))
     return rows
 
 
