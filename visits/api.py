@@ -1,5 +1,4 @@
 import django_filters
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, serializers, viewsets
@@ -9,7 +8,7 @@ from rest_framework.response import Response
 from customers.models import Customer
 
 from . import services
-from .models import Visit
+from .models import Visit, validate_next_visit_on
 
 
 class VisitSerializer(serializers.ModelSerializer):
@@ -74,12 +73,9 @@ class OutcomeSerializer(serializers.Serializer):
     value_given = serializers.BooleanField(default=False)
     next_step_agreed = serializers.BooleanField(default=False)
     next_step = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    next_visit_on = serializers.DateField(required=False, allow_null=True)
-
-    def validate_next_visit_on(self, day):
-        if day and day < timezone.localdate():
-            raise serializers.ValidationError(_("The next visit cannot be in the past."))
-        return day
+    next_visit_on = serializers.DateField(
+        required=False, allow_null=True, validators=[validate_next_visit_on]
+    )
 
 
 class VisitFilter(django_filters.FilterSet):

@@ -1,14 +1,13 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from crm.forms import StyledFormMixin
 from customers.models import Customer, Product
 
-from .models import Material, NeedTag, Visit
+from .models import Material, NeedTag, Visit, validate_next_visit_on
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -162,8 +161,7 @@ class OutcomeForm(StyledFormMixin, forms.ModelForm):
 
     def clean_next_visit_on(self):
         day = self.cleaned_data.get("next_visit_on")
-        if day and day < timezone.localdate():
-            raise ValidationError(_("The next visit cannot be in the past."))
+        validate_next_visit_on(day)
         return day
 
     def clean(self):
@@ -196,8 +194,7 @@ class QuickLogForm(StyledFormMixin, forms.Form):
 
     def clean_next_visit_on(self):
         day = self.cleaned_data.get("next_visit_on")
-        if day and day < timezone.localdate():
-            raise ValidationError(_("The next visit cannot be in the past."))
+        validate_next_visit_on(day)
         return day
 
 

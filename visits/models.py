@@ -2,6 +2,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -13,6 +14,12 @@ from customers.models import AssetTier, Customer, Product, StarLevel
 
 # After this many days a completed visit is part of the record: its RM can no longer edit it.
 EDITABLE_DAYS_AFTER_COMPLETION = 7
+
+
+def validate_next_visit_on(day):
+    """A next visit is planned for today or later, never in the past."""
+    if day and day < timezone.localdate():
+        raise ValidationError(_("The next visit cannot be in the past."), code="past")
 
 
 class VisitQuerySet(models.QuerySet):
