@@ -13,14 +13,19 @@ from .registry import KINDS, leads_for
 BATCH = 5000
 
 
-def reminders_for_day(day: date, branch_ids) -> list[Reminder]:
+def current_leads() -> dict:
+    """Each kind's lead times, read once per run rather than once per branch and day."""
+    return {code: leads_for(kind) for code, kind in KINDS.items()}
+
+
+def reminders_for_day(day: date, branch_ids, leads: dict) -> list[Reminder]:
     rows = []
-    for kind in KINDS.values():
-        rows += kind.rows(day, branch_ids, leads_for(kind))
+    for code, kind in KINDS.items():
+        rows += kind.rows(day, branch_ids, leads[code])
     return rows
 
 
-def generate_for_branch(branch_id: int, until: date) -> int:
+def generate_for_branch(branch_id: int, until: date, leads: dict | None = None) -> int:
     """Create the branch's reminders for every day after its last generated day, up to
     ``until``; a branch never generated before starts at ``until``.
 
@@ -34,11 +39,12 @@ def generate_for_branch(branch_id: int, until: date) -> int:
         .first()
     )
     day = marker + timedelta(days=1) if marker else until
+    leads = leads if leads is not None else current_leads()
     days = 0
     while day <= until:
         with transaction.atomic():
             Reminder.objects.bulk_create(
-                reminders_for_day(day, [branch_id]), ignore_conflicts=True, batch_size=BATCH
+                reminders_for_day(day, [branch_id], leads), ignore_conflicts=True, batch_size=BATCH
             )
             moved = BranchGeneration.objects.filter(branch_id=branch_id, last_day__lt=day).update(
                 last_day=day
@@ -54,9 +60,9 @@ def generate_for_branch(branch_id: int, until: date) -> int:
 
 def generate_reminders(for_date: date) -> int:
     """All branches, synchronously (the command and the tests); Celery fans out per branch."""
-    return sum(
-        generate_for_branch(pk, for_date) for pk in Branch.objects.values_list("pk", flat=True)
-    )
+    leads = current_leads()
+    branch_ids = Branch.objects.values_list("pk", flat=True)
+    return sum(generate_for_branch(pk, for_date, leads) for pk in branch_ids)
 
 
 @transaction.atomic
