@@ -71,20 +71,15 @@ class CustomerSerializer(serializers.ModelSerializer):
         instance = self.instance
         id_type = attrs.get("id_type", instance.id_type if instance else "")
         id_number = (attrs.get("id_number", instance.id_number if instance else "") or "").strip()
-        normalise = validators.ID_NORMALISERS.get(id_type)
-        if id_number and normalise:
+        if id_number:
             try:
-                attrs["id_number"] = normalise(id_number)
+                attrs["id_number"] = services.check_id_number(
+                    id_type=id_type,
+                    id_number=id_number,
+                    exclude_pk=instance.pk if instance else None,
+                )
             except DjangoValidationError as error:
                 raise serializers.ValidationError({"id_number": list(error.messages)}) from error
-        if attrs.get("id_number"):
-            taken = Customer.objects.filter(id_type=id_type, id_number=attrs["id_number"])
-            if instance:
-                taken = taken.exclude(pk=instance.pk)
-            if taken.exists():
-                raise serializers.ValidationError(
-                    {"id_number": [_("A customer with this ID number is already in the archive.")]}
-                )
         return attrs
 
 

@@ -8,7 +8,7 @@ from crm.forms import StyledFormMixin
 
 from . import validators
 from .models import PROFILE_FIELDS, Customer, Tag
-from .services import handover_targets
+from .services import check_id_number, handover_targets
 
 
 class RmChoiceField(forms.ModelChoiceField):
@@ -101,26 +101,14 @@ class CustomerForm(StyledFormMixin, forms.ModelForm):
             )
         if kind == Customer.Kind.INDIVIDUAL and id_type == Customer.IdType.USCC:
             self.add_error("id_type", _("A person cannot have a unified social credit code."))
-        normalise = validators.ID_NORMALISERS.get(id_type)
-        if id_number and normalise:
+        if id_number:
             try:
-                id_number = normalise(id_number)
+                id_number = check_id_number(
+                    id_type=id_type, id_number=id_number, exclude_pk=self.instance.pk
+                )
             except ValidationError as error:
                 self.add_error("id_number", error)
         cleaned["id_number"] = id_number
-        if id_number and id_type and "id_number" not in self.errors:
-            taken = Customer.objects.filter(id_type=id_type, id_number=id_number)
-            if self.instance.pk:
-                taken = taken.exclude(pk=self.instance.pk)
-            if taken.exists():
-                # Never say whose customer it is: the other file may be out of this user's scope.
-                self.add_error(
-                    "id_number",
-                    _(
-                        "A customer with this ID number is already in the archive. "
-                        "Ask your branch head or an admin to find the existing file."
-                    ),
-                )
         return cleaned
 
     def mobile_shared_with_others(self):
