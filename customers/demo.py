@@ -17,6 +17,7 @@ from faker import Faker
 from faker.providers.person.zh_CN import Provider as PersonProvider
 from faker.providers.phone_number.zh_CN import Provider as PhoneProvider
 
+from accounts.demo import is_scaled
 from accounts.models import User
 from crm.bulk import analyze, copy_rows, instance_rows, reserve_ids
 
@@ -205,8 +206,10 @@ def seed_customers(*, count: int, seed: int = 1, months: int = 12, stdout=None) 
     pools = Pools(fake, rng)
     today = timezone.localdate()
     last_month = previous_month(today)
-    # The named demo RMs get bigger books than the generated ones.
-    weights = [6 if rm.username in {"rm1", "rm2", "rm3"} else 1 for rm in rms]
+    # In the small demo the named RMs get bigger books than the generated ones; at scale every
+    # book is about the same size (a few thousand customers).
+    bigger = set() if is_scaled(count) else {"rm1", "rm2", "rm3"}
+    weights = [6 if rm.username in bigger else 1 for rm in rms]
 
     ctx = SimpleNamespace(
         rng=rng,

@@ -61,3 +61,24 @@ def test_demo_visits_cover_a_year_and_plan_the_week_ahead():
     before = Visit.objects.count()
     call_command("seed_demo", "--customers", "200", "--seed", "3")
     assert Visit.objects.count() == before
+
+
+def test_organisation_grows_with_the_archive_so_books_stay_a_few_thousand():
+    from accounts.demo import BOOK_SIZE, plan_size, seed_organisation
+    from accounts.models import Branch, User
+
+    assert plan_size(2000)[1] == 0  # the everyday demo keeps its small organisation
+    subs, per_sub = plan_size(1_000_000)
+    assert 190 <= subs * per_sub <= 220 and 1_000_000 / (subs * per_sub) <= BOOK_SIZE
+
+    seed_organisation(customers=1_000_000)
+    seed_organisation(customers=1_000_000)  # a rerun adds nothing
+    assert 38 <= Branch.objects.count() <= 45
+    rms = User.objects.filter(role=User.Role.RM)
+    assert rms.count() == subs * per_sub
+    beijing = Branch.objects.get(code="BJ")
+    in_beijing = rms.filter(branch__path__startswith=beijing.path).count()
+    assert 0.18 <= in_beijing / rms.count() <= 0.23  # head1's subtree: about 200,000 of 1 M
+    assert User.objects.filter(role=User.Role.HEAD, branch__code="GZ").exists()
+    # every generated user can log in with the demo password (hashed once, shared)
+    assert User.objects.get(username="gz_head").check_password("crm-demo-2026")

@@ -23,7 +23,7 @@ class Command(BaseCommand):
             raise CommandError(_("seed_demo refuses to run with production settings."))
         if customers < 0:
             raise CommandError(_("--customers cannot be negative."))
-        counts = seed_organisation(seed=seed)
+        counts = seed_organisation(seed=seed, customers=customers)
         counts["customers"] = seed_customers(count=customers, seed=seed, stdout=self.stdout)
         counts["visits"] = seed_visits(seed=seed, stdout=self.stdout)
         # So that the first login already shows the day's reminders.
