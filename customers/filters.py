@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch, User
+from crm.forms import quicken
 
 from .birthdays import birthday_between_q
 from .models import AssetTier, Customer, Holding, StarLevel, Tag
@@ -116,6 +117,8 @@ class CustomerFilter(django_filters.FilterSet):
         self.filters["rm"].queryset = User.objects.visible_to(user).filter(role=User.Role.RM)
         for name in ("birthday_within", "maturing_within"):
             self.form.fields[name].widget.attrs.update({"min": 0, "max": MAX_WINDOW_DAYS})
+        for field in self.form.fields.values():
+            quicken(field.widget)
 
     @property
     def qs(self):
