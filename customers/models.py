@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Branch
+from crm import lookups  # noqa: F401 - registers __any_of
 
 from .birthdays import lunar_md_of, solar_md
 from .pinyin import name_keys
@@ -26,7 +27,11 @@ class CustomerQuerySet(models.QuerySet):
         never see archived customers. Inactive and anonymous users see none.
 
         Each scope is a plain indexed predicate (``branch_id IN (…)``, ``primary_rm_id = …``),
-        never a join that multiplies rows.
+        never a join that multiplies rows. The lists are read first (one small indexed query)
+        and sent with the SQL as one array (``crm/lookups.py``): PostgreSQL then knows how
+        many rows the scope holds, where an ``IN (subquery)`` under OR was guessed at half
+        the table and an RM's deep list pages took seconds at a million customers (see the
+        README's benchmark section).
         """
         if not user.is_authenticated or not user.is_active:
             return self.none()
@@ -36,8 +41,12 @@ class CustomerQuerySet(models.QuerySet):
         if user.is_head:
             branch_ids = list(Branch.objects.visible_to(user).values_list("id", flat=True))
             return live.filter(branch_id__in=branch_ids)
-        assisted = CustomerAssistant.objects.filter(rm=user).values("customer_id")
-        return live.filter(Q(primary_rm=user) | Q(pk__in=assisted))
+        assisted = list(
+            CustomerAssistant.objects.filter(rm=user).values_list("customer_id", flat=True)
+        )
+        if not assisted:
+            return live.filter(primary_rm=user)
+        return live.filter(Q(primary_rm=user) | Q(pk__any_of=assisted))
 
     def active(self):
         """Not archived: what lists, search and exports show."""
@@ -208,9 +217,9 @@ class Customer(models.Model):
 
     customer_no = models.CharField(_("customer number"), max_length=32, unique=True)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
-    name = models.CharField(_("name"), max_length=100, db_index=True)
+    name = models.CharField(_("name"), max_length=100)
     name_pinyin = models.CharField(max_length=200, editable=False, db_index=True)
-    name_initials = models.CharField(max_length=50, editable=False, db_index=True)
+    name_initials = models.CharField(max_length=50, editable=False)
 
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
@@ -224,8 +233,8 @@ class Customer(models.Model):
     birth_md = models.PositiveSmallIntegerField(null=True, editable=False)
     lunar_birth_md = models.PositiveSmallIntegerField(null=True, editable=False)
     id_type = models.CharField(_("ID type"), max_length=12, choices=IdType.choices, blank=True)
-    id_number = models.CharField(_("ID number"), max_length=32, blank=True, db_index=True)
-    mobile = models.CharField(_("mobile"), max_length=11, blank=True, db_index=True)
+    id_number = models.CharField(_("ID number"), max_length=32, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=11, blank=True)
     email = models.EmailField(_("email"), blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
 
@@ -252,14 +261,21 @@ class Customer(models.Model):
     family_notes = models.TextField(_("family notes"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
 
+    # The foreign keys below are indexed by the composite indexes in Meta, which start with
+    # them; a single-column index each would only slow every write down.
     branch = models.ForeignKey(
-        Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="customers"
+        Branch,
+        verbose_name=_("branch"),
+        on_delete=models.PROTECT,
+        related_name="customers",
+        db_index=False,
     )
     primary_rm = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("primary RM"),
         on_delete=models.PROTECT,
         related_name="primary_customers",
+        db_index=False,
     )
 
     # Derived from the monthly snapshots by customers.tiers; kept here so lists filter and
@@ -271,6 +287,7 @@ class Customer(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     star_level = models.PositiveSmallIntegerField(
         _("star level"), choices=StarLevel.choices, default=StarLevel.NONE
@@ -283,7 +300,20 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["name_pinyin", "name_initials", "updated_at"])
+    # History is read per customer (by id): the copies of the search indexes would only cost
+    # every write (an import writes a history row per customer).
+    history = HistoricalRecords(
+        excluded_fields=["name_pinyin", "name_initials", "updated_at"],
+        no_db_index=[
+            "customer_no",
+            "name",
+            "id_number",
+            "mobile",
+            "branch",
+            "primary_rm",
+            "asset_tier",
+        ],
+    )
     objects = CustomerQuerySet.as_manager()
 
     class Meta:
@@ -306,6 +336,21 @@ class Customer(models.Model):
             models.Index(
                 fields=["branch", "-monthly_avg_assets", "-id"], name="customer_branch_value"
             ),
+            # The tier filter in the list's order: the lowest tier's customers sit at the far
+            # end of customer_value_order, which PostgreSQL otherwise walks from the top.
+            models.Index(
+                fields=["asset_tier", "-monthly_avg_assets", "-id"], name="customer_tier_value"
+            ),
+            # Search is by prefix (LIKE 'x%'), which needs the pattern operator class on
+            # PostgreSQL; the same index serves equality. (Elsewhere a plain index.)
+            *[
+                models.Index(
+                    fields=[field],
+                    name=f"customer_{field}_prefix",
+                    opclasses=["varchar_pattern_ops"],
+                )
+                for field in ("name", "name_initials", "id_number", "mobile")
+            ],
             models.Index(fields=["birth_md"], name="customer_birthday"),
             models.Index(fields=["lunar_birth_md"], name="customer_lunar_birthday"),
         ]
