@@ -258,6 +258,9 @@ def _aware(day, end=False):
     return timezone.make_aware(moment, timezone.get_current_timezone())
 
 
+MONTH_DAY_ROWS = 4
+
+
 @login_required
 def visit_calendar(request):
     """Month (default) or week view of the user's own visits, as author or companion."""
@@ -266,21 +269,34 @@ def visit_calendar(request):
         first, last = _week_bounds(request.GET.get("day"))
     else:
         first, last = _month_bounds(request.GET.get("month"))
+    # Plain rows, not model objects: a busy RM's month holds hundreds of visits.
     visits = (
-        visits_for(request.user)
+        Visit.objects.visible_to(request.user)
         .filter(planned_start__gte=_aware(first), planned_start__lte=_aware(last, end=True))
         .filter(Visit.of_user_q(request.user))
-        .order_by("planned_start")
+        .order_by("planned_start", "id")
+        .values("id", "planned_start", "status", "customer__name")
     )
     by_day = {}
     for visit in visits:
-        by_day.setdefault(timezone.localtime(visit.planned_start).date(), []).append(visit)
+        by_day.setdefault(timezone.localtime(visit["planned_start"]).date(), []).append(visit)
     if view == "week":
         weeks = [[first + timedelta(days=n) for n in range(7)]]
+        shown = None
     else:
         weeks = calendar_module.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+        shown = MONTH_DAY_ROWS  # the rest of a full day is one tap away, in its week
     days = [
-        [(day, by_day.get(day, []), day.month == first.month) for day in week] for week in weeks
+        [
+            (
+                day,
+                by_day.get(day, [])[:shown],
+                max(0, len(by_day.get(day, [])) - (shown or 0)) if shown else 0,
+                day.month == first.month,
+            )
+            for day in week
+        ]
+        for week in weeks
     ]
     feed = CalendarFeed.for_user(request.user)
     return TemplateResponse(

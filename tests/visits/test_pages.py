@@ -255,10 +255,31 @@ def test_calendar_shows_the_users_visits_on_their_days(client_for, book, persona
         customer=book.colleagues, rm=personas.colleague, planned_start=start, planned_end=start
     )
     response = client_for("rm").get(reverse("visits-calendar"), {"month": "2026-03"})
-    days = {day: visits for week in response.context["weeks"] for day, visits, _in in week}
-    assert days[start.date()] == [mine]
+    days = {day: visits for week in response.context["weeks"] for day, visits, _m, _i in week}
+    assert [v["id"] for v in days[start.date()]] == [mine.pk]
+    assert days[start.date()][0]["customer__name"] == book.mine.name
     week = client_for("rm").get(reverse("visits-calendar"), {"view": "week", "day": "2026-03-11"})
-    assert [d for w in week.context["weeks"] for d, _v, _i in w][0].isoformat() == "2026-03-09"
+    assert [d for w in week.context["weeks"] for d, _v, _m, _i in w][0].isoformat() == "2026-03-09"
+
+
+def test_a_full_day_shows_four_visits_in_the_month_and_all_in_its_week(client_for, book):
+    day = datetime(2026, 3, 10, 8, 0, tzinfo=SHANGHAI)
+    visits = [
+        VisitFactory(
+            customer=book.mine,
+            planned_start=day + timedelta(hours=n),
+            planned_end=day + timedelta(hours=n, minutes=30),
+        )
+        for n in range(7)
+    ]
+    month = client_for("rm").get(reverse("visits-calendar"), {"month": "2026-03"})
+    cell = next(c for w in month.context["weeks"] for c in w if c[0] == day.date())
+    assert [v["id"] for v in cell[1]] == [v.pk for v in visits[:4]] and cell[2] == 3
+    html = month.content.decode()
+    assert "还有 3 项…" in html and "?view=week&amp;day=2026-03-10" in html
+    week = client_for("rm").get(reverse("visits-calendar"), {"view": "week", "day": "2026-03-10"})
+    cell = next(c for w in week.context["weeks"] for c in w if c[0] == day.date())
+    assert len(cell[1]) == 7 and cell[2] == 0
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

@@ -1,0 +1,176 @@
+"""The background work: one day's reminder generation, and imports of 100,000 customers.
+
+Both leave the benchmark database as they found it: the reminders are generated inside a
+transaction that is rolled back, and each import runs in its own process (so that its peak
+memory is its own) inside a transaction that is rolled back once the import returned.
+"""
+
+import csv
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from .util import BASE_DIR, WORK_DIR, log
+
+
+class _Rollback(Exception):
+    pass
+
+
+def reminder_generation() -> dict:
+    """The next day not generated yet, for every branch, then the same day again."""
+    from reminders.models import BranchGeneration, Reminder
+    from reminders.services import generate_reminders
+
+    last = BranchGeneration.objects.aggregate(last=Max("last_day"))["last"]
+    last = last or timezone.localdate() - timedelta(days=1)
+    day = last + timedelta(days=1)
+    result = {"day": day.isoformat()}
+    try:
+        with transaction.atomic():
+            # Branches behind the others would catch up several days: measure exactly one.
+            BranchGeneration.objects.update(last_day=last)
+            before = Reminder.objects.count()
+            started = time.perf_counter()
+            generate_reminders(day)
+            result["seconds"] = round(time.perf_counter() - started, 2)
+            after = Reminder.objects.count()
+            result["created"] = after - before
+            # Again from the same starting point: every reminder is found again and refused
+            # by the unique key (a rerun that merely skipped the day would prove nothing).
+            BranchGeneration.objects.update(last_day=last)
+            started = time.perf_counter()
+            generate_reminders(day)
+            result["rerun_seconds"] = round(time.perf_counter() - started, 2)
+            result["rerun_created"] = Reminder.objects.count() - after
+            raise _Rollback
+    except _Rollback:
+        pass
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Imports
+
+HEADER = [
+    "客户号",
+    "客户名称",
+    "客户类型",
+    "主办客户经理",
+    "性别",
+    "出生日期",
+    "证件类型",
+    "证件号码",
+    "手机号码",
+    "电子邮箱",
+    "地址",
+    "工作单位",
+    "职业",
+    "风险等级",
+    "生命周期",
+    "客户来源",
+]
+# The demo seed never uses this region, so the file's ID numbers are new to the archive.
+REGION = "120101"
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红建国志文辉"
+
+
+def import_rows(rows: int, rms: list[str], seed: int = 7):
+    from customers.validators import resident_id_check_char, uscc_check_char
+
+    rng = random.Random(seed)
+    for n in range(rows):
+        rm = rms[n % len(rms)]
+        mobile = f"13{rng.randrange(10**9):09d}"
+        if n % 8 == 0:
+            first17 = "91" + REGION + f"{n:09d}"
+            yield [
+                f"I{n + 1:010d}",
+                f"天津{rng.choice(SURNAMES)}{rng.choice(GIVEN)}商贸有限公司",
+                "对公",
+                rm,
+                "",
+                "",
+                "统一社会信用代码",
+                first17 + uscc_check_char(first17),
+                mobile,
+                "",
+                f"天津市和平区南京路{n % 900 + 1}号",
+                "",
+                "",
+                "",
+                "active",
+                "对公联动",
+            ]
+        else:
+            male = rng.random() < 0.5
+            birth = date(1950 + n % 50, 1 + n % 12, 1 + n % 28)
+            seq = (n // 600) % 500  # with the birth date, unique for n below 300,000
+            first17 = f"{REGION}{birth:%Y%m%d}{seq * 2 + (1 if male else 0):03d}"
+            yield [
+                f"I{n + 1:010d}",
+                rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
+                "个人",
+                rm,
+                "男" if male else "女",
+                birth.isoformat(),
+                "身份证",
+                first17 + resident_id_check_char(first17),
+                mobile,
+                f"user{n}@example.com",
+                f"天津市河西区友谊路{n % 900 + 1}号",
+                "天津某某科技有限公司",
+                "工程师",
+                rng.choice(["C1", "C2", "C3", "C4", "C5"]),
+                "new",
+                "网点到访",
+            ]
+
+
+def import_files(rows: int, rms: list[str]) -> dict[str, str]:
+    """The .csv (UTF-8) and .xlsx files of ``rows`` new customers, written once and kept."""
+    from openpyxl import Workbook
+
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    paths = {ext: WORK_DIR / f"import-{rows}.{ext}" for ext in ("csv", "xlsx")}
+    if not paths["csv"].exists():
+        log(f"writing {paths['csv'].name}")
+        tmp = paths["csv"].with_suffix(".tmp")
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(HEADER)
+            writer.writerows(import_rows(rows, rms))
+        tmp.rename(paths["csv"])
+    if not paths["xlsx"].exists():
+        log(f"writing {paths['xlsx'].name}")
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("客户")
+        sheet.append(HEADER)
+        for row in import_rows(rows, rms):
+            sheet.append(row)
+        tmp = paths["xlsx"].with_suffix(".tmp.xlsx")
+        book.save(tmp)
+        tmp.rename(paths["xlsx"])
+    return {ext: str(path) for ext, path in paths.items()}
+
+
+def run_import(path: str, env: dict) -> dict:
+    """Import one file in a process of its own; rows per second and that process's peak RSS."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.import_probe", path],
+        cwd=BASE_DIR,
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
