@@ -43,7 +43,12 @@ class CountlessPage:
 
 def paginate(queryset, number: int, size: int) -> CountlessPage:
     offset = (number - 1) * size
-    rows = list(queryset[offset : offset + size + 1])
+    # A queryset may know a faster way to read a slice (customers: an RM's book).
+    page_slice = getattr(queryset, "page_slice", None)
+    if page_slice is not None:
+        rows = page_slice(offset, size + 1)
+    else:
+        rows = list(queryset[offset : offset + size + 1])
     return CountlessPage(rows[:size], number, size, len(rows) > size)
 
 
