@@ -1,6 +1,7 @@
 """A small HTTP client over loopback: one persistent connection per client, timings in ms."""
 
 import http.client
+import math
 import statistics
 import threading
 import time
@@ -41,10 +42,10 @@ class Client:
 
 
 def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100)."""
+    """Nearest-rank percentile (q in 0..100): the smallest value with q % at or below it."""
     ordered = sorted(values)
-    rank = max(1, round(q / 100 * len(ordered) + 0.5) - 1)
-    return ordered[min(rank, len(ordered)) - 1]
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
 
 
 def summary(times: list[float]) -> dict:
