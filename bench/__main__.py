@@ -103,6 +103,7 @@ def main() -> int:
     run["endpoints"] = results
 
     if "reminders" not in skip:
+        jobs.vacuum(dsn)
         log("reminder generation")
         run["reminders"] = jobs.reminder_generation()
         log(f"reminders: {run['reminders']}")
@@ -116,9 +117,12 @@ def main() -> int:
             )
         )
         for ext, path in jobs.import_files(import_rows, rms).items():
+            jobs.vacuum(dsn)
             log(f"import {ext}")
             run["imports"][ext] = jobs.run_import(path, env)
             log(f"import {ext}: {run['imports'][ext]}")
+    if "reminders" not in skip or "imports" not in skip:
+        jobs.vacuum(dsn)
     run["skipped"] = sorted(skip)
 
     run["checks"] = checks(run)

@@ -7,6 +7,8 @@ They skip model save() and signals: callers fill derived fields themselves.
 
 import csv
 import io
+import queue
+import threading
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -31,12 +33,12 @@ def analyze() -> None:
             cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)")
 
 
-def reserve_ids(model, count: int) -> list[int]:
+def reserve_ids(model, count: int, raw=None) -> list[int]:
     """Primary keys for ``count`` new rows, taken from the table's own sequence."""
     if count <= 0:
         return []
     table = model._meta.db_table
-    with connection.cursor() as cursor:
+    with _cursor(raw) as cursor:
         if is_postgresql():
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
@@ -73,8 +75,10 @@ def _copy_value(value):
     return value
 
 
-def copy_rows(model, fields: list[str], rows, batch_size: int = 20_000) -> int:
-    """Insert rows (tuples in the order of ``fields``) into the model's table."""
+def copy_rows(model, fields: list[str], rows, batch_size: int = 20_000, raw=None) -> int:
+    """Insert rows (tuples in the order of ``fields``) into the model's table.
+
+    ``raw``: a psycopg2 connection to use instead of Django's (see Overlapped)."""
     opts = model._meta
     columns = [opts.get_field(name).column for name in fields]
     table = connection.ops.quote_name(opts.db_table)
@@ -84,23 +88,26 @@ def copy_rows(model, fields: list[str], rows, batch_size: int = 20_000) -> int:
     for row in rows:
         batch.append(row)
         if len(batch) >= batch_size:
-            total += _write(table, column_sql, len(columns), batch)
+            total += _write(table, column_sql, len(columns), batch, raw)
             batch = []
     if batch:
-        total += _write(table, column_sql, len(columns), batch)
+        total += _write(table, column_sql, len(columns), batch, raw)
     return total
 
 
-def _write(table, column_sql, width, batch):
-    with connection.cursor() as cursor:
+def _cursor(raw):
+    return raw.cursor() if raw is not None else connection.cursor()
+
+
+def _write(table, column_sql, width, batch, raw=None):
+    with _cursor(raw) as cursor:
         if is_postgresql():
             buffer = io.StringIO()
             writer = csv.writer(buffer)
-            for row in batch:
-                writer.writerow([_copy_value(v) for v in row])
+            writer.writerows(map(_copy_value, row) for row in batch)
             buffer.seek(0)
             sql = f"COPY {table} ({column_sql}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-            cursor.cursor.copy_expert(sql, buffer)
+            getattr(cursor, "cursor", cursor).copy_expert(sql, buffer)
         else:
             placeholders = ", ".join(["%s"] * width)
             cursor.executemany(
@@ -177,3 +184,56 @@ def copy_history(model, instances, *, history_type: str, user, reason: str, when
         for obj in instances
     )
     return copy_rows(history, [f.name for f in tracked] + list(HISTORY_META), rows)
+
+
+class Overlapped:
+    """Runs write jobs on a second thread while the caller prepares the next rows.
+
+    On PostgreSQL most of a big write is the server's (COPY, index updates, constraint
+    checks), and psycopg2 lets go of the GIL while it waits, so the caller's Python work and
+    the server's work overlap. The thread uses the caller's connection, hence its
+    transaction: psycopg2 connections may be shared between threads, and Django's wrapper is
+    left to the caller. Jobs are called as ``job(raw, *args)`` where ``raw`` is that psycopg2
+    connection, or None when a job runs at once (other databases, or outside a transaction).
+    ``close()`` waits for the jobs and raises the first error one of them met.
+    """
+
+    def __init__(self):
+        self.threaded = is_postgresql() and connection.in_atomic_block
+        self.error = None
+        if self.threaded:
+            connection.ensure_connection()
+            self.raw = connection.connection
+            self.jobs = queue.Queue(maxsize=2)
+            self.thread = threading.Thread(target=self._run, daemon=True)
+            self.thread.start()
+
+    def _run(self):
+        while (item := self.jobs.get()) is not None:
+            job, args = item
+            if self.error is None:
+                try:
+                    job(self.raw, *args)
+                except Exception as error:  # handed to the caller by close()
+                    self.error = error
+
+    def submit(self, job, *args) -> None:
+        if self.threaded:
+            self.jobs.put((job, args))
+        else:
+            job(None, *args)
+
+    def close(self) -> None:
+        if self.threaded:
+            self.jobs.put(None)
+            self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+def immediate_constraints(immediate: bool) -> None:
+    """Check deferred constraints (Django's foreign keys) at each statement, or at commit
+    again, for the rest of the current transaction (PostgreSQL)."""
+    if is_postgresql() and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET CONSTRAINTS ALL {'IMMEDIATE' if immediate else 'DEFERRED'}")

@@ -393,7 +393,13 @@ class Customer(models.Model):
                 opclasses=["int8_ops", "varchar_pattern_ops"],
             ),
             models.Index(fields=["birth_md"], name="customer_birthday"),
-            models.Index(fields=["lunar_birth_md"], name="customer_lunar_birthday"),
+            # Only customers who keep the lunar birthday have a lunar date (about one in
+            # twelve): the others need no entry.
+            models.Index(
+                fields=["lunar_birth_md"],
+                name="customer_lunar_birthday",
+                condition=models.Q(lunar_birth_md__isnull=False),
+            ),
         ]
 
     def __str__(self):
@@ -486,7 +492,10 @@ class Assignment(models.Model):
         PRIMARY = "primary", _("Primary RM")
         ASSISTING = "assisting", _("Assisting RM")
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="assignments")
+    # Indexed by assignment_by_customer (customer, -started_at), which starts with it.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="assignments", db_index=False
+    )
     rm = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments"
     )

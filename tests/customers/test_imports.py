@@ -316,3 +316,25 @@ def test_every_problem_of_a_row_is_reported(personas):
     with pytest.raises(ImportRejected) as rejected:
         import_customers(name="a.csv", data=csv_bytes([row]), actor=personas.admin)
     assert {e.column for e in rejected.value.errors} == {"主办客户经理", "证件号码", "手机号码"}
+
+
+def test_a_bad_row_after_chunks_already_written_still_rejects_everything(personas, monkeypatch):
+    """New customers are written in chunks while later rows are still being checked (on a
+    second thread on PostgreSQL); a bad last row must undo every chunk."""
+    from bench.jobs import HEADER as BIG_HEADER
+    from bench.jobs import import_rows
+    from customers import imports
+
+    monkeypatch.setattr(imports, "WRITE_CHUNK", 7)
+    rows = list(import_rows(60, [personas.rm.username]))
+    before = archive_state()
+    bad = [*rows[:-1], [*rows[-1][:3], "nobody", *rows[-1][4:]]]
+    with pytest.raises(ImportRejected) as rejected:
+        import_customers(name="big.csv", data=csv_bytes(bad, header=BIG_HEADER), actor=None)
+    assert [(e.row, e.column) for e in rejected.value.errors] == [(61, "主办客户经理")]
+    assert archive_state() == before
+
+    result = import_customers(name="big.csv", data=csv_bytes(rows, header=BIG_HEADER), actor=None)
+    assert result.created == 60 == Customer.objects.filter(customer_no__startswith="I").count()
+    assert Customer.history.filter(history_type="+").count() == 60
+    assert Assignment.objects.filter(customer__customer_no__startswith="I").count() == 60
