@@ -12,7 +12,7 @@ import threading
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 
@@ -235,5 +235,10 @@ def immediate_constraints(immediate: bool) -> None:
     """Check deferred constraints (Django's foreign keys) at each statement, or at commit
     again, for the rest of the current transaction (PostgreSQL)."""
     if is_postgresql() and connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET CONSTRAINTS ALL {'IMMEDIATE' if immediate else 'DEFERRED'}")
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET CONSTRAINTS ALL {'IMMEDIATE' if immediate else 'DEFERRED'}")
+        except DatabaseError:
+            if immediate:
+                raise
+            # The transaction failed already and will be rolled back, setting and all.

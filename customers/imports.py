@@ -414,23 +414,26 @@ def import_customers(*, name: str, data: bytes, actor, dry_run: bool = False) ->
         # Foreign keys checked as each chunk is written (on the writer's time), not all at
         # once at commit; Django's own constraints are deferred again afterwards.
         immediate_constraints(True)
-        writer = Overlapped()
-        actor_id = actor.pk if actor is not None else None
         try:
-            result, changed = _check_customers(
-                records,
-                errors,
-                label,
-                rms,
-                branches,
-                existing,
-                taken_ids,
-                write=lambda chunk: writer.submit(_write_new, chunk, actor_id, reason),
-            )
+            writer = Overlapped()
+            actor_id = actor.pk if actor is not None else None
+            try:
+                result, changed = _check_customers(
+                    records,
+                    errors,
+                    label,
+                    rms,
+                    branches,
+                    existing,
+                    taken_ids,
+                    write=lambda chunk: writer.submit(_write_new, chunk, actor_id, reason),
+                )
+            finally:
+                writer.close()
+            _write_changed(changed, actor, reason)
         finally:
-            writer.close()
-        _write_changed(changed, actor, reason)
-        immediate_constraints(False)
+            # Also after a rejected file, when an enclosing transaction goes on.
+            immediate_constraints(False)
     return result
 
 
