@@ -95,6 +95,26 @@ def copy_rows(model, fields: list[str], rows, batch_size: int = 20_000, raw=None
     return total
 
 
+def prepared_copy(model, fields: list[str], rows) -> tuple[str, io.StringIO]:
+    """The COPY statement and its data for ``rows``, ready for send_copies (PostgreSQL):
+    building the data is Python work, sending it is the server's."""
+    opts = model._meta
+    qn = connection.ops.quote_name
+    column_sql = ", ".join(qn(opts.get_field(name).column) for name in fields)
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(map(_copy_value, row) for row in rows)
+    buffer.seek(0)
+    sql = f"COPY {qn(opts.db_table)} ({column_sql}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+    return sql, buffer
+
+
+def send_copies(raw, prepared) -> None:
+    """Send prepared COPY statements on ``raw`` (an Overlapped job)."""
+    for sql, buffer in prepared:
+        with raw.cursor() as cursor:
+            cursor.copy_expert(sql, buffer)
+
+
 def _cursor(raw):
     return raw.cursor() if raw is not None else connection.cursor()
 

@@ -34,7 +34,9 @@ from crm.bulk import (
     copy_rows,
     history_fields,
     immediate_constraints,
+    prepared_copy,
     reserve_ids,
+    send_copies,
     update_rows,
 )
 
@@ -417,6 +419,8 @@ def import_customers(*, name: str, data: bytes, actor, dry_run: bool = False) ->
         try:
             writer = Overlapped()
             actor_id = actor.pk if actor is not None else None
+            # Ids for every row that could be new, in one query: unused ones are a gap.
+            ids = iter(reserve_ids(Customer, len(records)))
             try:
                 result, changed = _check_customers(
                     records,
@@ -426,7 +430,7 @@ def import_customers(*, name: str, data: bytes, actor, dry_run: bool = False) ->
                     branches,
                     existing,
                     taken_ids,
-                    write=lambda chunk: writer.submit(_write_new, chunk, actor_id, reason),
+                    write=lambda chunk: _write_new(writer, chunk, ids, actor_id, reason),
                 )
             finally:
                 writer.close()
@@ -516,34 +520,42 @@ def _new_customer_rows(customer, now) -> tuple:
 WRITE_CHUNK = 5000
 
 
-def _write_new(raw, new, actor_id, reason):
+def _write_new(writer, new, ids, actor_id, reason):
     """Insert checked new customers with their history rows and first assignments.
 
-    Plain rows through crm.bulk (COPY on PostgreSQL), on ``raw`` when an Overlapped writer
-    runs this beside the checking of the next rows."""
+    Plain rows (COPY on PostgreSQL). With a threaded Overlapped writer the data is prepared
+    here and sent by the writer, so the one connection that writes does nothing but wait
+    for the server while the next rows are checked."""
     now = timezone.now()
-    ids = reserve_ids(Customer, len(new), raw=raw)
-    copy_rows(
-        Customer,
-        ["id", *NEW_CUSTOMER_FIELDS],
-        ((pk, *row) for pk, (row, _h, _rm) in zip(ids, new, strict=True)),
-        raw=raw,
-    )
-    copy_rows(
-        Customer.history.model,
-        ["id", *(f.name for f in HISTORY_FIELDS), *HISTORY_META],
-        ((pk, *h, now, reason, "+", actor_id) for pk, (_r, h, _rm) in zip(ids, new, strict=True)),
-        raw=raw,
-    )
-    copy_rows(
-        Assignment,
-        ["customer", "rm", "role", "started_at", "reason", "changed_by"],
+    ids = [next(ids) for _ in new]
+    batches = [
         (
-            (pk, rm, Assignment.Role.PRIMARY, now, reason, actor_id)
-            for pk, (_r, _h, rm) in zip(ids, new, strict=True)
+            Customer,
+            ["id", *NEW_CUSTOMER_FIELDS],
+            ((pk, *row) for pk, (row, _h, _rm) in zip(ids, new, strict=True)),
         ),
-        raw=raw,
-    )
+        (
+            Customer.history.model,
+            ["id", *(f.name for f in HISTORY_FIELDS), *HISTORY_META],
+            (
+                (pk, *h, now, reason, "+", actor_id)
+                for pk, (_r, h, _rm) in zip(ids, new, strict=True)
+            ),
+        ),
+        (
+            Assignment,
+            ["customer", "rm", "role", "started_at", "reason", "changed_by"],
+            (
+                (pk, rm, Assignment.Role.PRIMARY, now, reason, actor_id)
+                for pk, (_r, _h, rm) in zip(ids, new, strict=True)
+            ),
+        ),
+    ]
+    if writer.threaded:
+        writer.submit(send_copies, [prepared_copy(m, fields, rows) for m, fields, rows in batches])
+    else:
+        for model, fields, rows in batches:
+            copy_rows(model, fields, rows)
 
 
 def _write_changed(changed, actor, reason):
