@@ -27,7 +27,8 @@ def main() -> int:
     customers = setting("BENCH_CUSTOMERS", 1_000_000)
     seed = setting("BENCH_SEED", 1)
     requests = setting("BENCH_REQUESTS", 200)
-    warmup = setting("BENCH_WARMUP", 20)
+    warmup = setting("BENCH_WARMUP", 10)
+    floor_runs = setting("BENCH_FLOOR_RUNS", 100)
     mix_seconds = setting("BENCH_MIX_SECONDS", 60)
     import_rows = setting("BENCH_IMPORT_ROWS", 100_000)
     workers = setting("BENCH_WORKERS", 2 * (os.cpu_count() or 1) + 1)
@@ -99,7 +100,8 @@ def main() -> int:
         captured = [floor.capture(path, headers) for path in e.paths]
         r["queries"] = max(len(q) for q in captured)
         if e.floor and "floor" not in skip:
-            r["floor"] = floor.time_sql(dsn, [floor.selects(q) for q in captured], requests)
+            statements = [floor.selects(q) for q in captured]
+            r["floor"] = floor.time_sql(dsn, statements, floor_runs)
     run["endpoints"] = results
 
     if "reminders" not in skip:
