@@ -33,12 +33,12 @@ def analyze() -> None:
             cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)")
 
 
-def reserve_ids(model, count: int, raw=None) -> list[int]:
+def reserve_ids(model, count: int) -> list[int]:
     """Primary keys for ``count`` new rows, taken from the table's own sequence."""
     if count <= 0:
         return []
     table = model._meta.db_table
-    with _cursor(raw) as cursor:
+    with connection.cursor() as cursor:
         if is_postgresql():
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
@@ -75,23 +75,17 @@ def _copy_value(value):
     return value
 
 
-def copy_rows(model, fields: list[str], rows, batch_size: int = 20_000, raw=None) -> int:
-    """Insert rows (tuples in the order of ``fields``) into the model's table.
-
-    ``raw``: a psycopg2 connection to use instead of Django's (see Overlapped)."""
-    opts = model._meta
-    columns = [opts.get_field(name).column for name in fields]
-    table = connection.ops.quote_name(opts.db_table)
-    column_sql = ", ".join(connection.ops.quote_name(c) for c in columns)
+def copy_rows(model, fields: list[str], rows, batch_size: int = 20_000) -> int:
+    """Insert rows (tuples in the order of ``fields``) into the model's table."""
     total = 0
     batch = []
     for row in rows:
         batch.append(row)
         if len(batch) >= batch_size:
-            total += _write(table, column_sql, len(columns), batch, raw)
+            total += _write(model, fields, batch)
             batch = []
     if batch:
-        total += _write(table, column_sql, len(columns), batch, raw)
+        total += _write(model, fields, batch)
     return total
 
 
@@ -109,31 +103,26 @@ def prepared_copy(model, fields: list[str], rows) -> tuple[str, io.StringIO]:
 
 
 def send_copies(raw, prepared) -> None:
-    """Send prepared COPY statements on ``raw`` (an Overlapped job)."""
+    """Send prepared COPY statements on ``raw``, a psycopg2 connection (an Overlapped job)."""
     for sql, buffer in prepared:
         with raw.cursor() as cursor:
             cursor.copy_expert(sql, buffer)
 
 
-def _cursor(raw):
-    return raw.cursor() if raw is not None else connection.cursor()
-
-
-def _write(table, column_sql, width, batch, raw=None):
-    with _cursor(raw) as cursor:
-        if is_postgresql():
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            writer.writerows(map(_copy_value, row) for row in batch)
-            buffer.seek(0)
-            sql = f"COPY {table} ({column_sql}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-            getattr(cursor, "cursor", cursor).copy_expert(sql, buffer)
-        else:
-            placeholders = ", ".join(["%s"] * width)
-            cursor.executemany(
-                f"INSERT INTO {table} ({column_sql}) VALUES ({placeholders})",  # noqa: S608
-                [[_sqlite_value(v) for v in row] for row in batch],
-            )
+def _write(model, fields, batch):
+    if is_postgresql():
+        connection.ensure_connection()
+        send_copies(connection.connection, [prepared_copy(model, fields, batch)])
+        return len(batch)
+    opts = model._meta
+    qn = connection.ops.quote_name
+    column_sql = ", ".join(qn(opts.get_field(name).column) for name in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {qn(opts.db_table)} ({column_sql}) VALUES ({placeholders})",  # noqa: S608
+            [[_sqlite_value(v) for v in row] for row in batch],
+        )
     return len(batch)
 
 
@@ -213,17 +202,17 @@ class Overlapped:
     checks), and psycopg2 lets go of the GIL while it waits, so the caller's Python work and
     the server's work overlap. The thread uses the caller's connection, hence its
     transaction: psycopg2 connections may be shared between threads, and Django's wrapper is
-    left to the caller. Jobs are called as ``job(raw, *args)`` where ``raw`` is that psycopg2
-    connection, or None when a job runs at once (other databases, or outside a transaction).
+    left to the caller. Jobs are called as ``job(raw, *args)`` where ``raw`` is the database
+    driver's connection; outside a transaction, or on another database, they run at once.
     ``close()`` waits for the jobs and raises the first error one of them met.
     """
 
     def __init__(self):
         self.threaded = is_postgresql() and connection.in_atomic_block
         self.error = None
+        connection.ensure_connection()
+        self.raw = connection.connection
         if self.threaded:
-            connection.ensure_connection()
-            self.raw = connection.connection
             self.jobs = queue.Queue(maxsize=2)
             self.thread = threading.Thread(target=self._run, daemon=True)
             self.thread.start()
@@ -241,7 +230,7 @@ class Overlapped:
         if self.threaded:
             self.jobs.put((job, args))
         else:
-            job(None, *args)
+            job(self.raw, *args)
 
     def close(self) -> None:
         if self.threaded:

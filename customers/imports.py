@@ -34,6 +34,7 @@ from crm.bulk import (
     copy_rows,
     history_fields,
     immediate_constraints,
+    is_postgresql,
     prepared_copy,
     reserve_ids,
     send_copies,
@@ -498,6 +499,7 @@ def _check_customers(records, errors, label, rms, branches, existing, taken_ids,
 
 IMPORTED_CUSTOMER_FIELDS = [c.name for c in CUSTOMER_COLUMNS if c.name != "customer_no"]
 UPDATED_CUSTOMER_FIELDS = IMPORTED_CUSTOMER_FIELDS + list(Customer.DERIVED_FIELDS) + ["updated_at"]
+ASSIGNMENT_FIELDS = ["customer", "rm", "role", "started_at", "reason", "changed_by"]
 
 
 PREVIEW_ROWS = 20
@@ -523,9 +525,9 @@ WRITE_CHUNK = 5000
 def _write_new(writer, new, ids, actor_id, reason):
     """Insert checked new customers with their history rows and first assignments.
 
-    Plain rows (COPY on PostgreSQL). With a threaded Overlapped writer the data is prepared
-    here and sent by the writer, so the one connection that writes does nothing but wait
-    for the server while the next rows are checked."""
+    Plain rows (COPY on PostgreSQL). The COPY data is prepared here and sent by the Overlapped
+    writer, so the one connection that writes only waits for the server while the next rows
+    are checked."""
     now = timezone.now()
     ids = [next(ids) for _ in new]
     batches = [
@@ -544,14 +546,14 @@ def _write_new(writer, new, ids, actor_id, reason):
         ),
         (
             Assignment,
-            ["customer", "rm", "role", "started_at", "reason", "changed_by"],
+            ASSIGNMENT_FIELDS,
             (
                 (pk, rm, Assignment.Role.PRIMARY, now, reason, actor_id)
                 for pk, (_r, _h, rm) in zip(ids, new, strict=True)
             ),
         ),
     ]
-    if writer.threaded:
+    if is_postgresql():
         writer.submit(send_copies, [prepared_copy(m, fields, rows) for m, fields, rows in batches])
     else:
         for model, fields, rows in batches:
@@ -580,7 +582,7 @@ def _write_changed(changed, actor, reason):
     ).update(ended_at=now)
     copy_rows(
         Assignment,
-        ["customer", "rm", "role", "started_at", "reason", "changed_by"],
+        ASSIGNMENT_FIELDS,
         [
             (c.pk, c.primary_rm_id, Assignment.Role.PRIMARY, now, reason, actor and actor.pk)
             for c in moved
