@@ -89,7 +89,8 @@ class ReminderViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """The caller's own reminders. `PATCH` with `read`, `done` or `snoozed_until`."""
+    """The caller's own reminders. `PATCH` with `read`, `done` or `snoozed_until` (a day
+    after today; a done reminder is not snoozed). Repeating a request changes nothing more."""
 
     serializer_class = ReminderSerializer
     filterset_class = ReminderFilter

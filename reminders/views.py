@@ -79,9 +79,10 @@ def snooze(request, pk):
     try:
         until = today + timedelta(days=preset) if preset else date.fromisoformat(request.POST["on"])
     except (KeyError, ValueError):
-        until = None  # refused below like a past day: the message says what to pick
+        messages.error(request, _("Choose a day after today to snooze until."))
+        return redirect("reminders-inbox")
     try:
-        services.snooze(reminder=reminder, until=until or today, today=today)
+        services.snooze(reminder=reminder, until=until, today=today)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
