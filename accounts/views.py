@@ -1,3 +1,5 @@
+from datetime import datetime, time, timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -13,8 +15,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from customers.models import SensitiveAccess
 from customers.panels import home_panels as customer_panels
 from reminders.views import inbox_reminders
+from visits.models import Visit
 
 from .forms import BranchForm, LanguageForm, PreferencesForm, UserCreateForm, UserEditForm
 from .models import Branch, User
@@ -52,12 +56,62 @@ def home(request):
         context["branch_count"] = Branch.objects.count()
         template = "accounts/home_admin.html"
     else:
-        context.update(customer_panels(user, timezone.localdate()))
+        today = timezone.localdate()
+        context.update(customer_panels(user, today))
+        visits = _visits_of_day(user, today)
+        context["visits_today"] = visits[:HOME_VISIT_ROWS]
+        context["more_visits_today"] = len(visits) > HOME_VISIT_ROWS
+        _record_numbers_shown(user, [v.customer for v in context["visits_today"]], today)
         context["reminders_today"] = list(
-            inbox_reminders(user, timezone.localdate()).order_by("-remind_on", "kind", "id")[:10]
+            inbox_reminders(user, today).order_by("-remind_on", "kind", "id")[:10]
         )
         template = "accounts/home_rm.html"
     return TemplateResponse(request, template, context)
+
+
+HOME_VISIT_ROWS = 20
+
+
+def _visits_of_day(user, day):
+    """The user's visits of the day, as their RM or a companion, in time order; cancelled
+    ones are left out. One row more than the panel shows, to know whether there are more."""
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+    return list(
+        Visit.objects.visible_to(user)
+        .filter(Visit.of_user_q(user), planned_start__gte=start, planned_start__lt=end)
+        .exclude(status=Visit.Status.CANCELLED)
+        .select_related("customer")
+        .order_by("planned_start", "id")[: HOME_VISIT_ROWS + 1]
+    )
+
+
+def _record_numbers_shown(user, customers, day):
+    """The call buttons carry full mobile numbers, so showing them is a view of sensitive
+    details and is recorded, like the 360 page. Once a customer a day is enough: the page is
+    opened many times each morning."""
+    with_mobile = {c.pk for c in customers if c.mobile}
+    if not with_mobile:
+        return
+    since = timezone.make_aware(datetime.combine(day, time.min))
+    recorded = set(
+        SensitiveAccess.objects.filter(
+            user=user,
+            action=SensitiveAccess.Action.VIEW,
+            customer_id__in=with_mobile,
+            at__gte=since,
+            detail__page="home",
+        ).values_list("customer_id", flat=True)
+    )
+    SensitiveAccess.objects.bulk_create(
+        SensitiveAccess(
+            user=user,
+            customer_id=pk,
+            action=SensitiveAccess.Action.VIEW,
+            detail={"page": "home"},
+        )
+        for pk in sorted(with_mobile - recorded)
+    )
 
 
 def locked_out(request, original_response=None, credentials=None):

@@ -1,9 +1,11 @@
 import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 
+from . import services
 from .models import Reminder
 from .views import RELATED
 
@@ -34,20 +36,25 @@ class ReminderSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["kind", "customer", "due_on", "remind_on"]
 
-    def validate_snoozed_until(self, day):
-        if day and day <= timezone.localdate():
-            raise serializers.ValidationError(_("Choose a day after today to snooze until."))
-        return day
-
+    @transaction.atomic
     def update(self, reminder, validated_data):
-        now = timezone.now()
-        if validated_data.get("read"):
-            reminder.read_at = reminder.read_at or now
-        if "done" in validated_data:
-            reminder.done_at = (reminder.done_at or now) if validated_data["done"] else None
-        if "snoozed_until" in validated_data:
-            reminder.snoozed_until = validated_data["snoozed_until"]
-        reminder.save(update_fields=["read_at", "done_at", "snoozed_until"])
+        """Through the same services as the inbox page: a snooze never reopens a done
+        reminder, and repeating a request changes nothing more."""
+        try:
+            if validated_data.get("done") is False:
+                services.reopen(reminder=reminder)
+            if validated_data.get("read"):
+                services.mark_read(reminder=reminder)
+            if "snoozed_until" in validated_data:
+                services.snooze(
+                    reminder=reminder,
+                    until=validated_data["snoozed_until"],
+                    today=timezone.localdate(),
+                )
+            if validated_data.get("done"):
+                services.mark_done(reminder=reminder)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"snoozed_until": error.messages}) from error
         return reminder
 
 
@@ -82,7 +89,8 @@ class ReminderViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """The caller's own reminders. `PATCH` with `read`, `done` or `snoozed_until`."""
+    """The caller's own reminders. `PATCH` with `read`, `done` or `snoozed_until` (a day
+    after today; a done reminder is not snoozed). Repeating a request changes nothing more."""
 
     serializer_class = ReminderSerializer
     filterset_class = ReminderFilter

@@ -2,8 +2,11 @@
 
 from datetime import date, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Branch
 
@@ -63,6 +66,64 @@ def generate_reminders(for_date: date) -> int:
     leads = current_leads()
     branch_ids = Branch.objects.values_list("pk", flat=True)
     return sum(generate_for_branch(pk, for_date, leads) for pk in branch_ids)
+
+
+# What a user does with one of their reminders: the inbox page and the API both call these,
+# and each is one conditional UPDATE, so a second click, a retried request or the other
+# channel acting meanwhile never moves a reminder twice or back. Callers have already found
+# the reminder through ``Reminder.objects.visible_to(user)``.
+
+STATE_FIELDS = ["read_at", "done_at", "snoozed_until"]
+
+
+def _reload(reminder: Reminder) -> None:
+    reminder.refresh_from_db(fields=STATE_FIELDS)
+
+
+def mark_read(*, reminder: Reminder) -> bool:
+    """Mark a reminder read; the first reading time is kept. Returns whether it changed."""
+    changed = Reminder.objects.filter(pk=reminder.pk, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    _reload(reminder)
+    return bool(changed)
+
+
+def mark_done(*, reminder: Reminder) -> bool:
+    """Close a reminder; the first closing time is kept. Returns whether it changed."""
+    changed = Reminder.objects.filter(pk=reminder.pk, done_at__isnull=True).update(
+        done_at=timezone.now()
+    )
+    _reload(reminder)
+    return bool(changed)
+
+
+def reopen(*, reminder: Reminder) -> bool:
+    """Open a done reminder again (only on request: a snooze never does it)."""
+    changed = Reminder.objects.filter(pk=reminder.pk, done_at__isnull=False).update(done_at=None)
+    _reload(reminder)
+    return bool(changed)
+
+
+def snooze(*, reminder: Reminder, until: date | None, today: date) -> bool:
+    """Put an open reminder off until ``until`` (``None`` brings it back at once).
+
+    Rule: only an open reminder is snoozed, and only to a day after today. A past day or a
+    done reminder raises ValidationError (codes ``past`` and ``done``) and changes nothing;
+    the same snooze twice changes nothing more. Returns whether it changed.
+    """
+    if until is not None and until <= today:
+        raise ValidationError(_("Choose a day after today to snooze until."), code="past")
+    rows = Reminder.objects.filter(pk=reminder.pk, done_at__isnull=True)
+    if until is None:
+        rows = rows.filter(snoozed_until__isnull=False)
+    else:
+        rows = rows.exclude(snoozed_until=until)
+    changed = rows.update(snoozed_until=until)
+    _reload(reminder)
+    if not changed and reminder.done_at is not None:
+        raise ValidationError(_("This reminder is already done."), code="done")
+    return bool(changed)
 
 
 @transaction.atomic

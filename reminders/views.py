@@ -3,12 +3,14 @@ from itertools import groupby
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from . import services
 from .models import Reminder
 
 INBOX_LIMIT = 200
@@ -43,7 +45,11 @@ def inbox(request):
         }
         for day, items in groupby(rows, key=lambda r: r.remind_on)
     ]
-    return TemplateResponse(request, "reminders/inbox.html", {"days": days, "today": today})
+    return TemplateResponse(
+        request,
+        "reminders/inbox.html",
+        {"days": days, "today": today, "tomorrow": today + timedelta(days=1)},
+    )
 
 
 def _own(request, pk):
@@ -53,29 +59,32 @@ def _own(request, pk):
 @login_required
 @require_POST
 def mark_done(request, pk):
-    reminder = _own(request, pk)
-    Reminder.objects.filter(pk=reminder.pk, done_at__isnull=True).update(done_at=timezone.now())
+    services.mark_done(reminder=_own(request, pk))
     messages.success(request, _("Done."))
     return redirect("reminders-inbox")
+
+
+SNOOZE_PRESETS = {"day": 1, "week": 7}
 
 
 @login_required
 @require_POST
 def snooze(request, pk):
-    """Snooze for a day, a week, or until a date (not in the past)."""
+    """Snooze for a day or a week (the buttons, ``until``), or until a day picked in the date
+    field (``on``). The buttons and the date field have different names because a button's
+    form posts the untouched date field too, as an empty value."""
     reminder = _own(request, pk)
     today = timezone.localdate()
-    choice = request.POST.get("until", "")
-    until = {"day": today + timedelta(days=1), "week": today + timedelta(days=7)}.get(choice)
-    if until is None:
-        try:
-            until = date.fromisoformat(choice)
-        except ValueError:
-            until = None
-        if until is None or until <= today:
-            messages.error(request, _("Choose a day after today to snooze until."))
-            return redirect("reminders-inbox")
-    reminder.snoozed_until = until
-    reminder.save(update_fields=["snoozed_until"])
-    messages.success(request, _("Snoozed until %(day)s.") % {"day": until})
+    preset = SNOOZE_PRESETS.get(request.POST.get("until", ""))
+    try:
+        until = today + timedelta(days=preset) if preset else date.fromisoformat(request.POST["on"])
+    except (KeyError, ValueError):
+        messages.error(request, _("Choose a day after today to snooze until."))
+        return redirect("reminders-inbox")
+    try:
+        services.snooze(reminder=reminder, until=until, today=today)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("Snoozed until %(day)s.") % {"day": formats.date_format(until)})
     return redirect("reminders-inbox")

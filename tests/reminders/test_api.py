@@ -72,3 +72,56 @@ def test_nobody_else_reads_or_changes_a_reminder(api_for, due_today, persona):  
 
 def test_the_schema_still_validates(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yaml"))
+
+
+def test_a_snooze_never_undoes_a_done_that_landed_meanwhile(
+    api_for,
+    client_for,
+    due_today,  # noqa: F811
+    monkeypatch,
+):
+    """The page marks the reminder done between the API's read and its write."""
+    from django.urls import reverse
+
+    from reminders.api import ReminderViewSet
+
+    read = ReminderViewSet.get_object
+
+    def read_then_done_on_the_page(view):
+        reminder = read(view)
+        client_for("rm").post(reverse("reminders-done", args=[reminder.pk]))
+        return reminder
+
+    monkeypatch.setattr(ReminderViewSet, "get_object", read_then_done_on_the_page)
+    pk = Reminder.objects.get(recipient__username="rm").pk
+    later = (timezone.localdate() + timedelta(days=2)).isoformat()
+    response = api_for("rm").patch(f"/api/reminders/{pk}/", {"snoozed_until": later}, format="json")
+    reminder = Reminder.objects.get(pk=pk)
+    assert reminder.done_at is not None and reminder.snoozed_until is None
+    assert response.status_code == 400
+    assert "snoozed_until" in response.json()["error"]["fields"]
+
+
+def test_a_done_reminder_cannot_be_snoozed_through_the_api(api_for, due_today):  # noqa: F811
+    client = api_for("rm")
+    pk = Reminder.objects.get(recipient__username="rm").pk
+    client.patch(f"/api/reminders/{pk}/", {"done": True}, format="json")
+    later = (timezone.localdate() + timedelta(days=2)).isoformat()
+    response = client.patch(f"/api/reminders/{pk}/", {"snoozed_until": later}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["snoozed_until"] == ["这条提醒已完成。"]
+    reminder = Reminder.objects.get(pk=pk)
+    assert reminder.state == "done" and reminder.snoozed_until is None
+
+
+def test_snoozing_or_closing_twice_changes_nothing_more(api_for, due_today):  # noqa: F811
+    client = api_for("rm")
+    pk = Reminder.objects.get(recipient__username="rm").pk
+    later = (timezone.localdate() + timedelta(days=2)).isoformat()
+    for _ in range(2):
+        response = client.patch(f"/api/reminders/{pk}/", {"snoozed_until": later}, format="json")
+        assert response.status_code == 200 and response.json()["snoozed_until"] == later
+    client.patch(f"/api/reminders/{pk}/", {"done": True}, format="json")
+    first = Reminder.objects.get(pk=pk).done_at
+    assert client.patch(f"/api/reminders/{pk}/", {"done": True}, format="json").status_code == 200
+    assert Reminder.objects.get(pk=pk).done_at == first

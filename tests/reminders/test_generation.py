@@ -266,3 +266,17 @@ def test_a_lead_time_for_an_unknown_kind_is_refused(db):
     with pytest.raises(ValidationError) as error:
         LeadTime(kind="typo", days=3).full_clean()
     assert "kind" in error.value.message_dict
+
+
+def test_the_command_refuses_a_day_after_today_and_writes_nothing(personas):
+    """A future --date would report planned visits as overdue before they took place."""
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    VisitFactory(
+        customer=CustomerFactory(primary_rm=personas.rm),
+        planned_start=timezone.now() + timedelta(hours=1),
+    )
+    with pytest.raises(CommandError) as refused:
+        call_command("generate_reminders", "--date", tomorrow.isoformat())
+    assert "今天" in str(refused.value) and refused.value.returncode != 0
+    assert not Reminder.objects.exists()
+    assert not BranchGeneration.objects.exists()

@@ -1,4 +1,5 @@
 from datetime import date, timedelta
+from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
@@ -127,3 +128,103 @@ def test_the_demo_shows_reminders_on_first_login(db):
 
     call_command("seed_demo", "--customers", "300")
     assert Reminder.objects.filter(remind_on=timezone.localdate()).exists()
+
+
+class _Forms(HTMLParser):
+    """The inbox's forms as a browser sees them: action, fields and submit buttons."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.forms.append({"action": attrs.get("action"), "fields": [], "buttons": []})
+        elif tag == "input" and self.forms:
+            self.forms[-1]["fields"].append((attrs.get("name"), attrs.get("value") or ""))
+        elif tag == "button" and self.forms and attrs.get("name"):
+            self.forms[-1]["buttons"].append((attrs["name"], attrs.get("value", "")))
+
+
+def click(client, page, action, button_label_value):
+    """Submit the form posting to ``action`` with the button of that value, sending every
+    other field as the browser would (an untouched date input goes as an empty value)."""
+    parser = _Forms()
+    parser.feed(page.content.decode())
+    form = next(f for f in parser.forms if f["action"] == action)
+    button = next(b for b in form["buttons"] if b[1] == button_label_value)
+    data = {}
+    for name, value in [button, *form["fields"]]:
+        data.setdefault(name, []).append(value)
+    return client.post(action, data)
+
+
+@pytest.mark.parametrize(("button", "days"), [("day", 1), ("week", 7)])
+def test_the_snooze_presets_work_as_the_page_posts_them(client_for, due_today, button, days):
+    client = client_for("rm")
+    reminder = Reminder.objects.get(recipient__username="rm")
+    page = client.get(reverse("reminders-inbox"))
+    response = click(client, page, reverse("reminders-snooze", args=[reminder.pk]), button)
+    reminder.refresh_from_db()
+    assert reminder.snoozed_until == timezone.localdate() + timedelta(days=days)
+    shown = [str(m) for m in response.wsgi_request._messages]
+    assert shown and "请选择今天之后的日期" not in shown[0]
+
+
+def test_the_date_picker_snoozes_until_the_day_picked(client_for, due_today):
+    client = client_for("rm")
+    reminder = Reminder.objects.get(recipient__username="rm")
+    later = timezone.localdate() + timedelta(days=10)
+    page = client.get(reverse("reminders-inbox"))
+    parser = _Forms()
+    parser.feed(page.content.decode())
+    action = reverse("reminders-snooze", args=[reminder.pk])
+    form = next(f for f in parser.forms if f["action"] == action)
+    date_field = next(name for name, _value in form["fields"] if name != "csrfmiddlewaretoken")
+    client.post(action, {date_field: later.isoformat()})
+    reminder.refresh_from_db()
+    assert reminder.snoozed_until == later
+
+
+def test_two_clicks_on_done_keep_the_first_time(client_for, due_today):
+    client = client_for("rm")
+    reminder = Reminder.objects.get(recipient__username="rm")
+    client.post(reverse("reminders-done", args=[reminder.pk]))
+    first = Reminder.objects.get(pk=reminder.pk).done_at
+    client.post(reverse("reminders-done", args=[reminder.pk]))
+    assert Reminder.objects.get(pk=reminder.pk).done_at == first
+
+
+def test_a_done_reminder_is_not_snoozed_from_the_page(client_for, due_today):
+    client = client_for("rm")
+    reminder = Reminder.objects.get(recipient__username="rm")
+    client.post(reverse("reminders-done", args=[reminder.pk]))
+    response = client.post(reverse("reminders-snooze", args=[reminder.pk]), {"until": "week"})
+    reminder.refresh_from_db()
+    assert reminder.done_at is not None and reminder.snoozed_until is None
+    assert "已完成" in str(list(response.wsgi_request._messages)[-1])
+
+
+def test_the_page_and_the_api_change_a_reminder_through_the_same_service(
+    client_for, api_for, due_today, monkeypatch
+):
+    from reminders import services
+
+    calls = []
+    for name in ("snooze", "mark_done"):
+        original = getattr(services, name)
+        monkeypatch.setattr(
+            services,
+            name,
+            lambda *a, _name=name, _original=original, **kw: (
+                calls.append(_name) or _original(*a, **kw)
+            ),
+        )
+    pk = Reminder.objects.get(recipient__username="rm").pk
+    later = (timezone.localdate() + timedelta(days=3)).isoformat()
+    client_for("rm").post(reverse("reminders-snooze", args=[pk]), {"until": "day"})
+    api_for("rm").patch(f"/api/reminders/{pk}/", {"snoozed_until": later}, format="json")
+    client_for("rm").post(reverse("reminders-done", args=[pk]))
+    api_for("rm").patch(f"/api/reminders/{pk}/", {"done": True}, format="json")
+    assert calls == ["snooze", "snooze", "mark_done", "mark_done"]
