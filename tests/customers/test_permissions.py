@@ -295,3 +295,105 @@ def test_api_ignores_a_primary_rm_given_by_an_rm(api_for, personas, book):
     book.mine.refresh_from_db()
     assert book.mine.primary_rm == personas.rm
 
+
+# --- the Django admin follows them -----------------------------------------------------
+
+
+def admin_change_data(response, **changes):
+    """The admin change form's own values, posted back with ``changes``."""
+    form = response.context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        value = form[name].value()
+        if value is None or field.disabled:
+            continue
+        data[name] = [str(v) for v in value] if isinstance(value, list | tuple) else value
+    for formset in response.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        for name in management.fields:
+            data[management.add_prefix(name)] = management[name].value()
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not False}
+
+
+def test_admin_offers_no_bulk_delete_and_no_delete_without_the_typed_number(client_for, book):
+    client = client_for("admin")
+    changelist = client.get(reverse("admin:customers_customer_changelist"))
+    assert "delete_selected" not in changelist.content.decode()
+    response = client.post(
+        reverse("admin:customers_customer_changelist"),
+        {"action": "delete_selected", "_selected_action": [book.mine.pk], "post": "yes"},
+    )
+    assert response.status_code in {200, 302}
+    delete = client.post(reverse("admin:customers_customer_delete", args=[book.mine.pk]))
+    assert delete.status_code == 403
+    assert Customer.objects.filter(pk=book.mine.pk).exists()
+
+
+def test_admin_keeps_the_primary_rm_read_only_and_saves_through_the_rules(
+    client_for, personas, book
+):
+    client = client_for("admin")
+    url = reverse("admin:customers_customer_change", args=[book.mine.pk])
+    page = client.get(url)
+    assert "primary_rm" not in page.context["adminform"].form.fields
+    data = admin_change_data(page, name="张伟伟", primary_rm=personas.colleague.pk)
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    book.mine.refresh_from_db()
+    assert book.mine.name == "张伟伟" and book.mine.primary_rm == personas.rm
+    assert not Assignment.objects.filter(customer=book.mine, rm=personas.colleague).exists()
+    assert book.mine.history.first().history_user == personas.admin
+
+
+def test_admin_files_a_new_customer_with_its_assignment(client_for, personas):
+    client = client_for("admin")
+    url = reverse("admin:customers_customer_add")
+    data = admin_change_data(
+        client.get(url),
+        customer_no="A0001",
+        kind="individual",
+        name="王小明",
+        lifecycle_stage="new",
+        primary_rm=personas.colleague.pk,
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    customer = Customer.objects.get(customer_no="A0001")
+    assert customer.branch == personas.colleague.branch
+    assert Assignment.objects.get(customer=customer).rm == personas.colleague
+
+
+def test_admin_change_form_records_the_sensitive_access(client_for, personas, book):
+    from customers.models import SensitiveAccess
+
+    client_for("admin").get(reverse("admin:customers_customer_change", args=[book.mine.pk]))
+    assert SensitiveAccess.objects.filter(
+        user=personas.admin, customer=book.mine, action="view"
+    ).exists()
+
+
+def test_admin_shows_old_versions_recorded_and_never_reverts(client_for, personas, book):
+    from customers.models import SensitiveAccess
+
+    client = client_for("admin")
+    book.mine.name = "旧名"
+    book.mine.save()
+    version = book.mine.history.last()
+    url = reverse(
+        "admin:customers_customer_simple_history", args=[book.mine.pk, version.history_id]
+    )
+    assert client.get(url).status_code == 200
+    assert SensitiveAccess.objects.filter(user=personas.admin, customer=book.mine).exists()
+    assert client.post(url, {"name": "张伟"}).status_code == 403
+    book.mine.refresh_from_db()
+    assert book.mine.name == "旧名"
+
+
+def test_admin_cannot_change_an_archived_file(client_for, book):
+    client = client_for("admin")
+    url = reverse("admin:customers_customer_change", args=[book.archived.pk])
+    assert client.get(url).status_code == 200  # read-only
+    assert client.post(url, {"name": "改名"}).status_code == 403
+    book.archived.refresh_from_db()
+    assert book.archived.name == "归档客户"
