@@ -87,8 +87,15 @@ def save_customer(
             )
         )
 
+    # A new primary RM on an existing file is a handover of one customer: the new RM stops
+    # assisting and the customer's open reminders follow them (the same signal as hand_over).
+    handed_over = not creating and old_primary_id != customer.primary_rm_id
     if assistants is None:
+        if handed_over:
+            _stop_assisting(customer, customer.primary_rm_id, at=now)
         Assignment.objects.bulk_create(new_rows)
+        if handed_over:
+            _announce_handover(customer, actor)
         return customer
     wanted = {rm.pk: rm for rm in assistants if rm.pk != customer.primary_rm_id}
     current = set(
@@ -111,7 +118,20 @@ def save_customer(
         for rm_id in added
     ]
     Assignment.objects.bulk_create(new_rows)
+    if handed_over:
+        _announce_handover(customer, actor)
     return customer
+
+
+def _stop_assisting(customer, rm_id, *, at):
+    if CustomerAssistant.objects.filter(customer=customer, rm_id=rm_id).delete()[0]:
+        _close_assignments([customer.pk], [rm_id], Assignment.Role.ASSISTING, at=at)
+
+
+def _announce_handover(customer, actor):
+    customers_handed_over.send(
+        sender=Customer, customer_ids=[customer.pk], to_rm=customer.primary_rm, actor=actor
+    )
 
 
 def check_id_number(*, id_type: str, id_number: str, exclude_pk=None) -> str:

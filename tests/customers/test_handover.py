@@ -186,3 +186,23 @@ def test_after_a_handover_the_page_lists_what_moved_with_links(client_for, perso
     assert [c.pk for c in response.context["moved"]] == [book.mine.pk]
     assert f'href="{reverse("customers-detail", args=[book.mine.pk])}"' in html
     assert "已将 1 位客户移交给" in html
+
+
+def test_a_new_primary_rm_on_the_customer_file_is_a_handover_of_one(personas, book):
+    received = []
+
+    def listener(sender, customer_ids, to_rm, actor, **kwargs):
+        received.append((list(customer_ids), to_rm))
+
+    customer = Customer.objects.get(pk=book.assisted.pk)  # colleague holds it, rm assists
+    customer.primary_rm = personas.rm
+    customers_handed_over.connect(listener)
+    try:
+        services.save_customer(actor=personas.head, customer=customer, assistants=None)
+    finally:
+        customers_handed_over.disconnect(listener)
+    assert received == [([book.assisted.pk], personas.rm)]
+    assert not CustomerAssistant.objects.filter(customer=book.assisted, rm=personas.rm).exists()
+    assert Assignment.objects.filter(
+        customer=book.assisted, rm=personas.rm, role="primary", ended_at=None
+    ).exists()
