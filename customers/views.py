@@ -261,7 +261,7 @@ HANDOVER_SHOWN = 200  # customers listed on the handover page and on its result
 
 def _sole_holder(customers):
     """The primary RM of all these customers, when they share one."""
-    holders = {c.primary_rm_id for c in customers}
+    holders = set(customers.values_list("primary_rm_id", flat=True).order_by().distinct()[:2])
     return holders.pop() if len(holders) == 1 else None
 
 
@@ -281,14 +281,9 @@ def handover(request):
     data = request.POST if request.method == "POST" else None
     raw = (data or {}).get("customers", ",".join(picked))
     selected_ids = [int(x) for x in str(raw).split(",") if x.strip().isdigit()]
-    selected = list(
-        Customer.objects.visible_to(request.user)
-        .active()
-        .filter(pk__in=selected_ids)
-        .select_related("primary_rm")
-        .order_by("name", "pk")[:HANDOVER_SHOWN]
-    )
-    holder = _sole_holder(selected)
+    chosen = Customer.objects.visible_to(request.user).active().filter(pk__in=selected_ids)
+    selected = list(chosen.select_related("primary_rm").order_by("name", "pk")[:HANDOVER_SHOWN])
+    holder = _sole_holder(chosen) if selected else None
     initial = {}
     if picked:
         initial["customers"] = ",".join(picked)
