@@ -214,6 +214,27 @@ class User(AbstractUser):
     def is_rm(self):
         return self.role == self.Role.RM
 
+    # What a user may do on the customer archive as a whole. What they may do on one
+    # customer (edit, archive, restore, delete, hand over) is asked of the customer:
+    # ``Customer.editable_by(user)`` and its neighbours in customers/models.py.
+
+    @property
+    def may_hand_over(self) -> bool:
+        """Rule: branch heads and admins move customers from one RM to another (客户移交);
+        RMs do not."""
+        return self.is_active and (self.is_head or self.is_admin)
+
+    @property
+    def may_assign_rms(self) -> bool:
+        """Rule: heads and admins choose a customer's primary and assisting RMs when they file
+        one; an RM files customers as their own and does not choose who assists."""
+        return self.is_active and (self.is_head or self.is_admin)
+
+    @property
+    def may_see_archived(self) -> bool:
+        """Rule: only admins see archived customers (``Customer.objects.visible_to``)."""
+        return self.is_active and self.is_admin
+
     def clean(self):
         super().clean()
         if self.role in (self.Role.RM, self.Role.HEAD) and self.branch_id is None:

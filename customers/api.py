@@ -161,7 +161,7 @@ class CustomerViewSet(
     def perform_create(self, serializer):
         user = self.request.user
         primary = serializer.validated_data.pop("primary_rm", None)
-        if user.is_rm:
+        if not user.may_assign_rms:
             primary = user
         elif primary is None:
             raise exceptions.ValidationError({"primary_rm": [_("Choose the primary RM.")]})
@@ -185,7 +185,7 @@ class CustomerViewSet(
             )
         for field, value in serializer.validated_data.items():
             setattr(customer, field, value)
-        if primary is not None and not user.is_rm:
+        if primary is not None and user.may_assign_rms:
             customer.primary_rm = primary
             customer.branch_id = primary.branch_id
         services.save_customer(actor=user, customer=customer, assistants=None)

@@ -424,13 +424,47 @@ class Customer(models.Model):
             lunar_md_of(self.birth_date) if self.birth_date and self.lunar_birthday else None
         )
 
+    # Who may do what on one customer. Each rule is written once, here; the services enforce
+    # it, and views, the API, the Django admin and templates ask it. Every rule is "among
+    # those who can see the customer" (``Customer.objects.visible_to``): the scope is checked
+    # where the customer is read, and again by the service that writes.
+
     def editable_by(self, user) -> bool:
         """Rule: among those who can see the customer, the primary RM, a branch head and an
         admin edit the file; assisting RMs only read it. Nobody edits an archived file until
         an admin restores it."""
-        if self.is_archived:
+        if self.is_archived or not user.is_active:
             return False
         return user.is_admin or user.is_head or self.primary_rm_id == user.pk
+
+    def archivable_by(self, user) -> bool:
+        """Rule: among those who can see the customer, a branch head or an admin archives a
+        file that is not archived yet. RMs do not: archiving hides the customer from them."""
+        return not self.is_archived and user.is_active and (user.is_head or user.is_admin)
+
+    def restorable_by(self, user) -> bool:
+        """Rule: only an admin restores an archived file (heads no longer see it)."""
+        return self.is_archived and user.is_active and user.is_admin
+
+    def deletable_by(self, user) -> bool:
+        """Rule: only an admin deletes a file, and only after typing its customer number
+        (``services.delete_customer``)."""
+        return user.is_active and user.is_admin
+
+    def may_be_handed_over_by(self, user) -> bool:
+        """Rule: among those who can see the customer, a user who may hand over
+        (``User.may_hand_over``) moves a file that is not archived."""
+        return not self.is_archived and user.may_hand_over
+
+    def permissions_for(self, user) -> dict:
+        """The rules above for one user, for a template: ``{% if may.archive %}``."""
+        return {
+            "edit": self.editable_by(user),
+            "archive": self.archivable_by(user),
+            "restore": self.restorable_by(user),
+            "delete": self.deletable_by(user),
+            "hand_over": self.may_be_handed_over_by(user),
+        }
 
     @property
     def is_archived(self):

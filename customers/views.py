@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts.models import User
 from crm.htmx import is_htmx
 from crm.pagination import page_number, paginate
 
@@ -45,7 +46,7 @@ MATURITY_HIGHLIGHT_DAYS = 30
 def customers_for(request):
     """The user's customers, archived ones only for an admin who asks for them."""
     customers = Customer.objects.visible_to(request.user)
-    if request.user.is_admin and request.GET.get("archived") == "1":
+    if request.user.may_see_archived and request.GET.get("archived") == "1":
         return customers.filter(archived_at__isnull=False)
     return customers.active()
 
@@ -76,8 +77,8 @@ def customer_list(request):
         "more_filters_used": any(request.GET.get(name) for name in MORE_FILTERS),
         "page_obj": page,
         "query": query.urlencode(),
-        "showing_archived": request.GET.get("archived") == "1" and request.user.is_admin,
-        "can_hand_over": request.user.is_head or request.user.is_admin,
+        "showing_archived": request.GET.get("archived") == "1" and request.user.may_see_archived,
+        "can_hand_over": request.user.may_hand_over,
     }
     template = "customers/_results.html" if is_htmx(request) else "customers/list.html"
     return TemplateResponse(request, template, context)
@@ -152,7 +153,7 @@ def customer_detail(request, pk):
         "next_birthday": next_birthday(customer.birth_date, customer.lunar_birthday, today)
         if customer.birth_date
         else None,
-        "can_edit": customer.editable_by(request.user),
+        "may": customer.permissions_for(request.user),
     }
     return TemplateResponse(request, "customers/detail.html", context)
 
@@ -167,13 +168,13 @@ def customer_edit(request, pk=None):
     form = CustomerForm(request.POST or None, instance=customer, actor=request.user)
     if request.method == "POST" and form.is_valid():
         saved = form.save(commit=False)
-        if request.user.is_rm:
+        if request.user.may_assign_rms:
+            saved.primary_rm = form.cleaned_data["primary_rm"]
+            assistants = form.cleaned_data["assistants"]
+        else:
             if customer is None:
                 saved.primary_rm = request.user
             assistants = None  # RMs do not choose who assists them
-        else:
-            saved.primary_rm = form.cleaned_data["primary_rm"]
-            assistants = form.cleaned_data["assistants"]
         saved.branch_id = saved.primary_rm.branch_id
         services.save_customer(
             actor=request.user, customer=saved, assistants=assistants, tags=form.tags()
@@ -188,23 +189,37 @@ def customer_edit(request, pk=None):
     return TemplateResponse(request, "customers/form.html", {"form": form, "customer": customer})
 
 
+def _archived_message(user, name):
+    """Where an archived file can be found again, for the one who archived it."""
+    if user.may_see_archived:
+        return _(
+            "%(name)s archived. To restore it, open Customer archive › Archived, then the "
+            "customer, then Restore."
+        ) % {"name": name}
+    return _(
+        "%(name)s archived. Only an admin can restore it, from Customer archive › Archived."
+    ) % {"name": name}
+
+
 @login_required
-@require_POST
 def customer_archive(request, pk):
+    """Archive in two steps: the page asks first (no script needed), the POST archives."""
     customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
-    if not (request.user.is_admin or request.user.is_head) or customer.is_archived:
+    if not customer.archivable_by(request.user):
         raise PermissionDenied
-    services.archive(actor=request.user, customer=customer)
-    messages.success(
-        request, _("%(name)s archived. An admin can restore the file.") % {"name": customer.name}
-    )
-    return redirect("customers-list")
+    if request.method == "POST":
+        services.archive(actor=request.user, customer=customer)
+        messages.success(request, _archived_message(request.user, customer.name))
+        return redirect("customers-list")
+    return TemplateResponse(request, "customers/archive.html", {"customer": customer})
 
 
 @login_required
 @require_POST
 def customer_restore(request, pk):
     customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
+    if not customer.restorable_by(request.user):
+        raise PermissionDenied
     services.restore(actor=request.user, customer=customer)
     messages.success(request, _("%(name)s restored.") % {"name": customer.name})
     return redirect("customers-detail", pk=customer.pk)
@@ -215,7 +230,7 @@ def customer_delete(request, pk):
     """Admins only, and only after typing the customer number: holdings, balances and
     relations go with the file, and the page says how many. Change history is kept."""
     customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
-    if not request.user.is_admin:
+    if not customer.deletable_by(request.user):
         raise PermissionDenied
     counts = {
         "holdings": customer.holdings.count(),
@@ -226,32 +241,64 @@ def customer_delete(request, pk):
     }
     error = None
     if request.method == "POST":
-        if request.POST.get("confirm", "").strip() == customer.customer_no:
-            name = customer.name
-            customer._change_reason = _("Deleted by an admin")
-            customer.delete()
+        name = customer.name
+        try:
+            services.delete_customer(
+                actor=request.user, customer=customer, confirmation=request.POST.get("confirm", "")
+            )
+        except ValidationError as refusal:
+            error = " ".join(refusal.message_dict["confirm"])
+        else:
             messages.success(request, _("%(name)s deleted.") % {"name": name})
             return redirect(reverse("customers-list") + "?archived=1")
-        error = _("Type the customer number exactly to confirm.")
     return TemplateResponse(
         request, "customers/delete.html", {"customer": customer, "counts": counts, "error": error}
     )
 
 
+HANDOVER_SHOWN = 200  # customers listed on the handover page and on its result
+
+
+def _sole_holder(customers):
+    """The primary RM of all these customers, when they share one."""
+    holders = set(customers.values_list("primary_rm_id", flat=True).order_by().distinct()[:2])
+    return holders.pop() if len(holders) == 1 else None
+
+
 @login_required
 def handover(request):
-    """Move one customer, a selection or a whole book to another RM (heads and admins)."""
-    if not (request.user.is_head or request.user.is_admin):
+    """Move one customer, a selection or a whole book to another RM (heads and admins).
+
+    "From" is filled in from the selected customers when they share a primary RM, and that
+    RM is not offered as the receiver. After the move the page lists what moved."""
+    if not request.user.may_hand_over:
         raise PermissionDenied
-    initial = {}
-    if request.GET.get("from"):
-        initial["from_rm"] = request.GET["from"]
+    if request.method == "GET" and "done" in request.GET:
+        return _handover_done(request)
     # One customer from its page, or the boxes ticked on the list: ?customers=1&customers=2
     picked = [c for value in request.GET.getlist("customers") for c in value.split(",")]
+    picked = [c.strip() for c in picked if c.strip().isdigit()]
+    data = request.POST if request.method == "POST" else None
+    raw = (data or {}).get("customers", ",".join(picked))
+    selected_ids = [int(x) for x in str(raw).split(",") if x.strip().isdigit()]
+    chosen = Customer.objects.visible_to(request.user).active().filter(pk__in=selected_ids)
+    selected = list(chosen.select_related("primary_rm").order_by("name", "pk")[:HANDOVER_SHOWN])
+    holder = _sole_holder(chosen) if selected else None
+    initial = {}
     if picked:
-        initial["customers"] = ",".join(c for c in picked if c.strip().isdigit())
-    form = HandoverForm(request.POST or None, initial=initial, actor=request.user)
-    selected_ids = []
+        initial["customers"] = ",".join(picked)
+    if holder:
+        initial["from_rm"] = holder
+    elif request.GET.get("from", "").isdigit():
+        initial["from_rm"] = request.GET["from"]
+    form = HandoverForm(data, initial=initial, actor=request.user)
+    # The current holder is not a receiver: the selection's, or the RM whose book is given.
+    giver = holder
+    if giver is None:
+        given = form["from_rm"].value()
+        giver = int(given) if str(given or "").isdigit() else None
+    if giver is not None:
+        form.fields["to_rm"].queryset = form.fields["to_rm"].queryset.exclude(pk=giver)
     if form.is_bound and form.is_valid():
         from_rm = form.cleaned_data["from_rm"]
         if form.cleaned_data["whole_book"]:
@@ -263,34 +310,48 @@ def handover(request):
             )
         else:
             ids = form.cleaned_data["customers"]
+        to_rm = form.cleaned_data["to_rm"]
         try:
             moved = services.hand_over(
                 actor=request.user,
                 customer_ids=ids,
-                to_rm=form.cleaned_data["to_rm"],
+                to_rm=to_rm,
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.success(
-                request,
-                _("%(count)d customers handed over to %(rm)s.")
-                % {"count": moved, "rm": form.cleaned_data["to_rm"]},
-            )
-            return redirect("customers-handover")
-    else:
-        raw = form["customers"].value() or ""
-        selected_ids = [int(x) for x in str(raw).split(",") if x.strip().isdigit()]
-    selected = list(
-        Customer.objects.visible_to(request.user)
-        .filter(pk__in=selected_ids)
-        .select_related("primary_rm")[:200]
-    )
+            # What moved is shown after the redirect: kept in the session, not in the address.
+            request.session["handover_done"] = {
+                "to_rm": to_rm.pk,
+                "count": len(moved),
+                "ids": moved[:HANDOVER_SHOWN],
+            }
+            return redirect(reverse("customers-handover") + "?done=1")
     return TemplateResponse(
         request, "customers/handover.html", {"form": form, "selected": selected}
     )
+
+
+def _handover_done(request):
+    done = request.session.get("handover_done")
+    if not done:
+        return redirect("customers-handover")
+    to_rm = User.objects.visible_to(request.user).filter(pk=done["to_rm"]).first()
+    moved = list(
+        Customer.objects.visible_to(request.user)
+        .filter(pk__in=done["ids"])
+        .select_related("primary_rm", "branch")
+        .order_by("name", "pk")
+    )
+    context = {
+        "summary": _("%(count)d customers handed over to %(rm)s.")
+        % {"count": done["count"], "rm": to_rm or "—"},
+        "moved": moved,
+        "more": done["count"] - len(moved),
+    }
+    return TemplateResponse(request, "customers/handover.html", context)
 
 
 IMPORT_DIR = settings.VAR_DIR / "imports"

@@ -4,7 +4,8 @@ import io
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE
+from customers.models import Customer
+from tests.browser.conftest import DESKTOP_1366, PHONE
 from tests.browser.test_shell import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -79,3 +80,49 @@ def test_admin_imports_a_bad_file_sees_the_row_errors_then_a_good_one(
     assert "good.csv" in page.locator(".alert-success").inner_text()
     page.goto("/customers/?q=qdd")
     assert page.locator("[data-testid=customer-link]").all_inner_texts() == ["钱多多"]
+
+
+def test_archiving_asks_first_and_then_says_where_to_restore(open_page, book):
+    page = open_page(DESKTOP_1366, locale="zh-CN")
+    log_in(page, "head")
+    page.goto(f"/customers/{book.mine.pk}/")
+    button = page.get_by_test_id("archive")
+    expect(button).to_have_text("归档")
+    button.click()
+    page.wait_for_url(f"**/customers/{book.mine.pk}/archive/")
+    expect(page.get_by_test_id("archive-confirm")).to_contain_text("客户档案 › 已归档")
+    assert not Customer.objects.get(pk=book.mine.pk).is_archived
+    page.get_by_role("link", name="取消").click()
+    page.wait_for_url(f"**/customers/{book.mine.pk}/")
+    assert not Customer.objects.get(pk=book.mine.pk).is_archived
+
+    page.get_by_test_id("archive").click()
+    page.get_by_test_id("confirm-archive").click()
+    page.wait_for_url("**/customers/")
+    expect(page.locator(".alert-success")).to_contain_text("客户档案 › 已归档")
+    assert Customer.objects.get(pk=book.mine.pk).is_archived
+
+
+def test_handover_of_ticked_customers_fills_in_from_and_lists_what_moved(open_page, personas, book):
+    from tests.factories import CustomerFactory
+
+    extra = CustomerFactory(name="钱多多", primary_rm=personas.rm)
+    page = open_page(DESKTOP_1366, locale="zh-CN")
+    log_in(page, "head")
+    page.goto("/customers/")
+    page.get_by_label("张伟").check()
+    page.get_by_label("钱多多").check()
+    page.get_by_test_id("hand-over-selected").click()
+    page.wait_for_url("**/customers/handover/?*")
+    assert page.locator("#id_from_rm").input_value() == str(personas.rm.pk)
+    receivers = page.locator("#id_to_rm option").evaluate_all("os => os.map(o => o.value)")
+    assert str(personas.rm.pk) not in receivers and str(personas.colleague.pk) in receivers
+    page.select_option("#id_to_rm", str(personas.colleague.pk))
+    page.fill("#id_reason", "调岗")
+    page.get_by_test_id("handover-form").get_by_role("button").click()
+    page.wait_for_url("**/customers/handover/?done=1")
+    moved = page.get_by_test_id("moved-customer")
+    assert sorted(moved.all_inner_texts()) == sorted(["张伟", "钱多多"])
+    page.get_by_role("link", name="钱多多").click()
+    page.wait_for_url(f"**/customers/{extra.pk}/")
+    assert Customer.objects.get(pk=extra.pk).primary_rm_id == personas.colleague.pk

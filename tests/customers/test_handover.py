@@ -16,7 +16,7 @@ def test_head_hands_a_customer_over_with_history(personas, book):
         actor=personas.head, customer_ids=[book.mine.pk], to_rm=personas.colleague, reason="调岗"
     )
     book.mine.refresh_from_db()
-    assert moved == 1 and book.mine.primary_rm == personas.colleague
+    assert moved == [book.mine.pk] and book.mine.primary_rm == personas.colleague
     old, new = (
         Assignment.objects.get(customer=book.mine, rm=personas.rm, role="primary"),
         Assignment.objects.get(customer=book.mine, rm=personas.colleague, role="primary"),
@@ -51,7 +51,7 @@ def test_a_head_cannot_hand_to_or_take_from_outside_the_subtree(personas, book):
     moved = services.hand_over(
         actor=personas.head, customer_ids=[book.other.pk], to_rm=personas.rm, reason="x"
     )
-    assert moved == 0
+    assert moved == []
     book.other.refresh_from_db()
     assert book.other.primary_rm == personas.other_rm
 
@@ -147,3 +147,62 @@ def test_customers_ticked_on_the_list_arrive_on_the_handover_page(client_for, bo
 def test_rms_get_no_selection_boxes(client_for, book):
     listing = client_for("rm").get(reverse("customers-list")).content.decode()
     assert 'data-testid="hand-over-selected"' not in listing
+
+
+def test_selected_customers_fill_in_from_and_their_holder_is_not_a_receiver(
+    client_for, personas, book
+):
+    extra = CustomerFactory(primary_rm=personas.rm)
+    url = reverse("customers-handover") + f"?customers={book.mine.pk}&customers={extra.pk}"
+    form = client_for("head").get(url).context["form"]
+    assert form["from_rm"].value() == personas.rm.pk
+    receivers = set(form.fields["to_rm"].queryset.values_list("username", flat=True))
+    assert "rm" not in receivers and "colleague" in receivers
+
+
+def test_customers_of_several_holders_leave_from_empty(client_for, personas, book):
+    url = reverse("customers-handover") + f"?customers={book.mine.pk},{book.colleagues.pk}"
+    form = client_for("head").get(url).context["form"]
+    assert not form["from_rm"].value()
+
+
+def test_the_current_holder_cannot_be_posted_as_receiver(client_for, personas, book):
+    data = {"customers": str(book.mine.pk), "to_rm": personas.rm.pk, "reason": "调岗"}
+    response = client_for("head").post(reverse("customers-handover"), data)
+    assert response.status_code == 200 and "to_rm" in response.context["form"].errors
+
+
+def test_after_a_handover_the_page_lists_what_moved_with_links(client_for, personas, book):
+    client = client_for("head")
+    data = {
+        "customers": f"{book.mine.pk},{book.colleagues.pk}",
+        "to_rm": personas.colleague.pk,
+        "reason": "调岗",
+    }
+    response = client.post(reverse("customers-handover"), data, follow=True)
+    html = response.content.decode()
+    assert response.status_code == 200 and 'data-testid="handover-done"' in html
+    # The colleague already held one of them: only the other moved.
+    assert [c.pk for c in response.context["moved"]] == [book.mine.pk]
+    assert f'href="{reverse("customers-detail", args=[book.mine.pk])}"' in html
+    assert "已将 1 位客户移交给" in html
+
+
+def test_a_new_primary_rm_on_the_customer_file_is_a_handover_of_one(personas, book):
+    received = []
+
+    def listener(sender, customer_ids, to_rm, actor, **kwargs):
+        received.append((list(customer_ids), to_rm))
+
+    customer = Customer.objects.get(pk=book.assisted.pk)  # colleague holds it, rm assists
+    customer.primary_rm = personas.rm
+    customers_handed_over.connect(listener)
+    try:
+        services.save_customer(actor=personas.head, customer=customer, assistants=None)
+    finally:
+        customers_handed_over.disconnect(listener)
+    assert received == [([book.assisted.pk], personas.rm)]
+    assert not CustomerAssistant.objects.filter(customer=book.assisted, rm=personas.rm).exists()
+    assert Assignment.objects.filter(
+        customer=book.assisted, rm=personas.rm, role="primary", ended_at=None
+    ).exists()

@@ -366,3 +366,30 @@ def test_an_rms_pages_read_in_two_halves_match_the_plain_query(personas, sort):
     assert len(everyone) == len({c.pk for c in everyone}) == 16
     for offset in range(0, 18, 4):
         assert queryset.page_slice(offset, 5) == everyone[offset : offset + 5]
+
+
+def test_the_archive_button_says_archive_and_only_opens_a_confirmation(client_for, book):
+    client = client_for("head")
+    page = client.get(reverse("customers-detail", args=[book.mine.pk])).content.decode()
+    url = reverse("customers-archive", args=[book.mine.pk])
+    # A link to the confirmation, not a form that archives: one click changes nothing.
+    assert f'href="{url}" data-testid="archive">归档</a>' in page
+    assert f'action="{url}"' not in page
+    confirm = client.get(url)
+    assert confirm.status_code == 200
+    assert 'data-testid="confirm-archive"' in confirm.content.decode()
+    book.mine.refresh_from_db()
+    assert not book.mine.is_archived
+
+
+@pytest.mark.parametrize(
+    ("persona", "where"),
+    [("head", "只有管理员可以恢复：在“客户档案 › 已归档”中"), ("admin", "“客户档案 › 已归档”")],
+)
+def test_after_archiving_the_message_says_where_to_restore(client_for, book, persona, where):
+    url = reverse("customers-archive", args=[book.mine.pk])
+    response = client_for(persona).post(url, follow=True)
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert where in text and book.mine.name in text
+    book.mine.refresh_from_db()
+    assert book.mine.is_archived
