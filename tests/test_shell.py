@@ -1,8 +1,11 @@
 """The application shell: htmx answers, the shared pager, the language switch, the favicon and
 what a refusal leaves in the log."""
 
+from django.template import engines
+from django.test import RequestFactory
 from django.urls import reverse
 
+from crm.pagination import CountlessPage
 
 HX = {"HX-Request": "true"}
 HX_HISTORY_RESTORE = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
@@ -37,3 +40,43 @@ def test_html_pages_vary_on_hx_request_and_json_does_not_need_to(client_for, api
     assert "HX-Request" in client_for("rm").get(reverse("home"))["Vary"]
     api = api_for("rm").get("/api/customers/")
     assert "HX-Request" not in api.get("Vary", "")
+
+
+# --- the pager ----------------------------------------------------------------------------
+
+
+def render_pager(page, query):
+    request = RequestFactory().get("/visits/", query)
+    template = engines["django"].from_string('{% include "_pagination.html" %}')
+    return template.render({"page_obj": page}, request)
+
+
+def test_the_pager_needs_no_page_count_and_keeps_the_lists_parameters():
+    page = CountlessPage(object_list=[1, 2], number=2, size=2, has_next=True)
+    html = render_pager(page, {"status": "planned", "page": "2"})
+    assert " / " not in html
+    assert "第 2 页" in html
+    assert 'href="?status=planned"' in html  # page 1 needs no page parameter
+    assert 'href="?status=planned&amp;page=3"' in html
+
+
+def test_the_pager_on_the_last_page_offers_only_previous():
+    page = CountlessPage(object_list=[1], number=3, size=2, has_next=False)
+    html = render_pager(page, {"page": "3"})
+    assert 'rel="prev" href="?page=2"' in html
+    assert 'rel="next"' not in html
+
+
+def test_the_pager_is_absent_on_a_single_page():
+    assert "<nav" not in render_pager(CountlessPage([1], 1, 2, False), {})
+
+
+def test_the_visit_list_pages_without_counting(client_for, book):
+    from tests.factories import VisitFactory
+
+    VisitFactory.create_batch(51, customer=book.mine)
+    client = client_for("rm")
+    first = client.get(reverse("visits-list")).content.decode()
+    assert "第 1 页" in first and "?page=2" in first and " / </span>" not in first
+    second = client.get(reverse("visits-list"), {"page": 2}).content.decode()
+    assert "第 2 页" in second and 'rel="prev"' in second and 'rel="next"' not in second
