@@ -95,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "crm.context_processors.navigation",
+                "crm.context_processors.language_choices",
             ],
             # crm/ is the project package, not an app: its tags are registered here.
             "libraries": {"crm": "crm.templatetags.crm"},

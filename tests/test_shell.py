@@ -1,6 +1,8 @@
 """The application shell: htmx answers, the shared pager, the language switch, the favicon and
 what a refusal leaves in the log."""
 
+import pytest
+from django.conf import settings
 from django.template import engines
 from django.test import RequestFactory
 from django.urls import reverse
@@ -80,3 +82,15 @@ def test_the_visit_list_pages_without_counting(client_for, book):
     assert "第 1 页" in first and "?page=2" in first and " / </span>" not in first
     second = client.get(reverse("visits-list"), {"page": 2}).content.decode()
     assert "第 2 页" in second and 'rel="prev"' in second and 'rel="next"' not in second
+
+
+# --- language switch ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_language_switch_names_each_language_in_itself(client, db, language):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    html = client.get(reverse("accounts-login")).content.decode()
+    assert 'lang="en"' in html and ">English</button>" in html
+    assert ">中文</button>" in html
+    assert "英语" not in html and ">英文<" not in html
