@@ -94,3 +94,13 @@ def test_the_language_switch_names_each_language_in_itself(client, db, language)
     assert 'lang="en"' in html and ">English</button>" in html
     assert ">中文</button>" in html
     assert "英语" not in html and ">英文<" not in html
+
+
+# --- favicon and logs ---------------------------------------------------------------------
+
+
+def test_the_favicon_answers(client, db):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/x-icon"
+    assert b"".join(response.streaming_content).startswith(b"\x00\x00\x01\x00")
