@@ -262,10 +262,15 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"refusal_without_traceback": {"()": "crm.log_filters.RefusalWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # Lockouts are warnings; axes' routine bookkeeping at INFO would drown them.
-    "loggers": {"axes": {"level": env.str("AXES_LOG_LEVEL", default="WARNING")}},
+    "loggers": {
+        # Lockouts are warnings; axes' routine bookkeeping at INFO would drown them.
+        "axes": {"level": env.str("AXES_LOG_LEVEL", default="WARNING")},
+        # A refused request (403) is one line; errors keep their traceback.
+        "django.request": {"filters": ["refusal_without_traceback"]},
+    },
 }
 
 # --- Production hardening -------------------------------------------------------------------

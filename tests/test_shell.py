@@ -1,6 +1,8 @@
 """The application shell: htmx answers, the shared pager, the language switch, the favicon and
 what a refusal leaves in the log."""
 
+import logging
+
 import pytest
 from django.conf import settings
 from django.template import engines
@@ -104,3 +106,14 @@ def test_the_favicon_answers(client, db):
     assert response.status_code == 200
     assert response["Content-Type"] == "image/x-icon"
     assert b"".join(response.streaming_content).startswith(b"\x00\x00\x01\x00")
+
+
+def test_a_refusal_is_logged_as_one_line_without_a_traceback(client_for, caplog):
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        response = client_for("rm").get(reverse("accounts-users"))
+    assert response.status_code == 403
+    records = [r for r in caplog.records if r.name == "django.request"]
+    assert len(records) == 1
+    line = logging.Formatter().format(records[0])
+    assert "Forbidden" in line and "/accounts/users/" in line
+    assert "\n" not in line and "Traceback" not in line
