@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, DESKTOP_1366, PHONE, PHONE_390
 from tests.factories import PASSWORD
@@ -169,3 +170,26 @@ def test_the_visit_list_and_the_coverage_list_page_forward_and_back(open_page, p
     page_through(page, "/visits/?status=planned")
     assert "status=planned" in page.url
     page_through(page, "/visits/coverage/")
+
+
+def test_back_after_a_search_shows_the_whole_page_and_the_address_is_clean(open_page, book):
+    page = open_page(DESKTOP_1366)
+    log_in(page, "rm")
+    page.goto("/customers/")
+    page.fill("[data-testid=customer-search]", "zw")
+    links = page.locator("[data-testid=customer-table] [data-testid=customer-link]")
+    expect(links).to_have_count(1)
+    assert page.url.endswith("/customers/?q=zw")  # no empty filter parameters
+    links.first.click()
+    page.wait_for_url(f"**/customers/{book.mine.pk}/")
+    page.go_back()
+    page.wait_for_url("**/customers/?q=zw")
+    expect(page.locator("[data-testid=nav]")).to_be_visible()
+    expect(page.locator("[data-testid=customer-search]")).to_have_value("zw")
+    expect(links).to_have_count(1)
+    assert page.locator("html head title").count() == 1
+
+    # A filter applied with the button leaves the empty ones out too.
+    page.locator("#customer-filters button[type=submit]").click()
+    page.wait_for_url("**/customers/?q=zw")
+    assert page.url.endswith("/customers/?q=zw")
