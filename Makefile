@@ -2,17 +2,48 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
+PIP := --quiet --disable-pip-version-check
 STAMP := $(VENV)/.installed-stamp
+# The exact versions that were tested, for every dependency (pyproject.toml says the ranges).
+LOCK := requirements.lock
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install demo test lint format messages bench browser-deps clean
+.PHONY: install demo test lint format messages bench browser-deps lock python-check clean
 
-$(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+# Debian ships Python without its venv module (package python3-venv): say so plainly.
+python-check:
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "Python 3.11 is needed (Debian: sudo apt-get install python3 python3-venv)."; exit 1; \
+	fi
+	@if ! $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null; then \
+	  echo "Python's venv module is missing, so .venv cannot be created."; \
+	  echo "Install it with: sudo apt-get install python3-venv   (then run make again)"; \
+	  exit 1; \
+	fi
+
+$(PY): | python-check
+	$(PYTHON) -m venv $(VENV)
+
+# Dependencies from the lock, then the project itself without resolving anything again.
+$(STAMP): $(PY) pyproject.toml $(LOCK)
+	$(PY) -m pip install $(PIP) -r $(LOCK)
+	$(PY) -m pip install $(PIP) --no-deps -e .
+	@$(PY) -m pip check >/dev/null || { $(PY) -m pip check; \
+	  echo "$(LOCK) does not cover pyproject.toml: run 'make lock' and commit $(LOCK)."; exit 1; }
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# Resolve pyproject.toml (with the dev extras) afresh in a scratch venv and write every
+# installed version to the lock. Run it after changing the dependencies, then commit the lock.
+lock: python-check
+	rm -rf var/lock-venv
+	$(PYTHON) -m venv var/lock-venv
+	var/lock-venv/bin/python -m pip install $(PIP) -e '.[dev]'
+	@{ echo "# Made by 'make lock' from pyproject.toml (with the dev extras); do not edit."; \
+	  var/lock-venv/bin/python -m pip freeze --exclude-editable; } > $(LOCK)
+	rm -rf var/lock-venv
+	@echo "Wrote $(LOCK); 'make install' now installs these versions."
 
 # Debian's Chromium drives the browser tests (Playwright's own browser download cannot be
 # used). Installed when we are root on a Debian machine; otherwise the tests say they skipped.

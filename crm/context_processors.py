@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -56,3 +57,14 @@ def _unread_reminders(user):
         .filter(read_at__isnull=True)
         .count()
     )
+
+
+# What the language switch shows: each language in its own name, never translated
+# (``{% get_available_languages %}`` translates them: English read 英语 in Chinese).
+OWN_NAMES = {"zh-hans": "中文", "en": "English"}
+
+
+def language_choices(request):
+    return {
+        "language_choices": [(code, OWN_NAMES.get(code, name)) for code, name in settings.LANGUAGES]
+    }

@@ -65,6 +65,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # request.htmx; HTML answers vary on HX-Request (a fragment or the whole page).
+    "django_htmx.middleware.HtmxMiddleware",
+    "crm.htmx.VaryOnHtmxMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.SessionRefreshMiddleware",
@@ -92,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "crm.context_processors.navigation",
+                "crm.context_processors.language_choices",
             ],
             # crm/ is the project package, not an app: its tags are registered here.
             "libraries": {"crm": "crm.templatetags.crm"},
@@ -258,10 +262,15 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"refusal_without_traceback": {"()": "crm.log_filters.RefusalWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # Lockouts are warnings; axes' routine bookkeeping at INFO would drown them.
-    "loggers": {"axes": {"level": env.str("AXES_LOG_LEVEL", default="WARNING")}},
+    "loggers": {
+        # Lockouts are warnings; axes' routine bookkeeping at INFO would drown them.
+        "axes": {"level": env.str("AXES_LOG_LEVEL", default="WARNING")},
+        # A refused request (403) is one line; errors keep their traceback.
+        "django.request": {"filters": ["refusal_without_traceback"]},
+    },
 }
 
 # --- Production hardening -------------------------------------------------------------------

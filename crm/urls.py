@@ -1,5 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
+from django.http import FileResponse
 from django.urls import include, path
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
 from django.views.defaults import page_not_found, server_error
 
 from accounts import views as accounts_views
@@ -7,8 +11,20 @@ from crm import api
 
 admin.site.site_header = admin.site.site_title = "CRM"
 
+
+@require_safe
+@cache_control(max_age=7 * 24 * 3600, public=True)
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page links to: answer it rather than 404."""
+    return FileResponse(
+        open(settings.BASE_DIR / "static" / "favicon.ico", "rb"),  # FileResponse closes it
+        content_type="image/x-icon",
+    )
+
+
 urlpatterns = [
     path("", accounts_views.home, name="home"),
+    path("favicon.ico", favicon, name="favicon"),
     path("accounts/", include("accounts.urls")),
     path("customers/", include("customers.urls")),
     path("visits/", include("visits.urls")),

@@ -1,6 +1,9 @@
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -97,3 +100,54 @@ def test_seed_demo_is_deterministic_for_a_seed():
     User.objects.filter(role="rm").exclude(username__in=["rm1", "rm2", "rm3"]).delete()
     call_command("seed_demo", "--seed", "7", "--customers", "0")
     assert sorted(User.objects.values_list("username", "last_name", "first_name")) == first
+
+
+# --- dependencies -------------------------------------------------------------------------
+
+
+def normalized(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def lock_versions():
+    pins = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[normalized(name)] = version
+    return pins
+
+
+def test_the_lock_pins_every_dependency_of_pyproject():
+    """`make install` installs the lock only; a dependency missing from it (pyproject changed,
+    `make lock` not run) would be missing from every fresh clone."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    pins = lock_versions()
+    for requirement in wanted:
+        name = normalized(re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0])
+        assert name in pins, f"{name} is not in requirements.lock: run make lock"
+
+
+def test_django_is_at_least_the_release_with_the_2025_security_fixes():
+    # CVE-2025-57833 (fixed in 5.2.6) and CVE-2025-64459 (fixed in 5.2.8).
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert "Django>=5.2.8,<5.3" in project["dependencies"]
+    locked = tuple(int(part) for part in lock_versions()["django"].split("."))
+    assert (5, 2, 8) <= locked < (5, 3)
+
+
+@pytest.mark.skipif(not shutil.which("make"), reason="make is not installed")
+def test_make_says_plainly_when_pythons_venv_module_is_missing(tmp_path):
+    python_without_venv = tmp_path / "python3"
+    python_without_venv.write_text("#!/bin/sh\nexit 1\n")
+    python_without_venv.chmod(0o755)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "python-check", f"PYTHON={python_without_venv}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "sudo apt-get install python3-venv" in result.stdout

@@ -1,6 +1,7 @@
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.conftest import DESKTOP, DESKTOP_1366, PHONE, PHONE_390
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -93,3 +94,102 @@ def test_api_docs_render_without_the_internet(open_page, personas):
     page.locator(".swagger-ui .info .title").wait_for()
     assert "Bank CRM API" in page.locator(".swagger-ui .info .title").inner_text()
     page.locator("text=/api/me/").first.wait_for()
+
+
+# --- the bar on a phone, pagers, the back button --------------------------------------------
+
+
+def test_the_unread_count_shows_on_the_folded_bar_of_a_phone(open_page, personas, book):
+    from django.utils import timezone
+
+    from reminders.models import Reminder
+
+    today = timezone.localdate()
+    Reminder.objects.create(
+        kind="birthday",
+        customer=book.mine,
+        subject_key=f"customer:{book.mine.pk}",
+        due_on=today,
+        remind_on=today,
+        recipient=personas.rm,
+    )
+    page = open_page(PHONE_390)
+    log_in(page, "rm")
+    assert page.locator(".navbar-toggler").is_visible()
+    assert not page.locator("#main-nav").is_visible()  # the menu is folded
+    badge = page.locator("[data-testid=unread-count-bar]")
+    assert badge.is_visible() and "1" in badge.inner_text()
+    box = badge.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE_390["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_390["width"]
+
+    # On a desktop the count stays in the menu, once.
+    desktop = open_page(DESKTOP_1366)
+    log_in(desktop, "rm")
+    assert not desktop.locator("[data-testid=unread-count-bar]").is_visible()
+    assert desktop.locator("[data-testid=nav] [data-testid=unread-count]").inner_text() == "1"
+
+    badge.click()
+    page.wait_for_url("**/reminders/")
+
+
+def page_through(page, url):
+    """Next, then previous: the pager says where it is, never "2 / "."""
+    page.goto(url)
+    pager = page.locator("[data-testid=pagination]")
+    assert pager.locator(".active").inner_text().strip() == "Page 1"
+    assert pager.locator("[rel=prev]").count() == 0
+    pager.locator("[rel=next]").click()
+    page.wait_for_url("**page=2")
+    assert pager.locator(".active").inner_text().strip() == "Page 2"
+    assert "/" not in pager.inner_text()
+    assert pager.locator("[rel=next]").count() == 0
+    pager.locator("[rel=prev]").click()
+    page.wait_for_load_state()
+    assert pager.locator(".active").inner_text().strip() == "Page 1"
+    assert "page=" not in page.url
+
+
+def test_the_visit_list_and_the_coverage_list_page_forward_and_back(open_page, personas, book):
+    from customers.models import AssetTier
+    from tests.factories import CustomerFactory, VisitFactory
+    from visits.models import CoverageRule
+
+    VisitFactory.create_batch(51, customer=book.mine)
+    private, _ = AssetTier.objects.get_or_create(
+        code="private", defaults={"name": "私人银行客户", "min_assets": 6_000_000}
+    )
+    CoverageRule.objects.get_or_create(asset_tier=private, defaults={"interval_days": 30})
+    CustomerFactory.create_batch(
+        51, primary_rm=personas.rm, asset_tier=private, monthly_avg_assets=7_000_000
+    )
+    personas.rm.language = "en"
+    personas.rm.save(update_fields=["language"])
+    page = open_page(PHONE_390)
+    log_in(page, "rm")
+    page_through(page, "/visits/?status=planned")
+    assert "status=planned" in page.url
+    page_through(page, "/visits/coverage/")
+
+
+def test_back_after_a_search_shows_the_whole_page_and_the_address_is_clean(open_page, book):
+    page = open_page(DESKTOP_1366)
+    log_in(page, "rm")
+    page.goto("/customers/")
+    page.fill("[data-testid=customer-search]", "zw")
+    links = page.locator("[data-testid=customer-table] [data-testid=customer-link]")
+    expect(links).to_have_count(1)
+    assert page.url.endswith("/customers/?q=zw")  # no empty filter parameters
+    links.first.click()
+    page.wait_for_url(f"**/customers/{book.mine.pk}/")
+    page.go_back()
+    page.wait_for_url("**/customers/?q=zw")
+    expect(page.locator("[data-testid=nav]")).to_be_visible()
+    expect(page.locator("[data-testid=customer-search]")).to_have_value("zw")
+    expect(links).to_have_count(1)
+    assert page.locator("html head title").count() == 1
+
+    # A filter applied with the button leaves the empty ones out too.
+    page.locator("#customer-filters button[type=submit]").click()
+    page.wait_for_url("**/customers/?q=zw")
+    assert page.url.endswith("/customers/?q=zw")
