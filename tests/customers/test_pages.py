@@ -7,6 +7,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from customers.models import Assignment, Customer, Holding, SensitiveAccess
+from customers.views import MORE_FILTERS
 from tests.conftest import CUSTOMER_SCOPE, PERSONAS, count_queries
 from tests.factories import BalanceFactory, CustomerFactory, HoldingFactory
 
@@ -366,3 +367,20 @@ def test_an_rms_pages_read_in_two_halves_match_the_plain_query(personas, sort):
     assert len(everyone) == len({c.pk for c in everyone}) == 16
     for offset in range(0, 18, 4):
         assert queryset.page_slice(offset, 5) == everyone[offset : offset + 5]
+
+
+# --- how amounts and filters are shown ------------------------------------------------------
+
+
+def test_the_filter_panel_says_all_and_styles_every_control(client_for, book):
+    page = client_for("rm").get(reverse("customers-list")).content.decode()
+    assert "---------" not in page
+    form = client_for("rm").get(reverse("customers-list")).context["filter"].form
+    for name in MORE_FILTERS + ["asset_tier", "star_level"]:
+        with_choices = getattr(form.fields[name], "choices", None)
+        if with_choices is not None:
+            assert str(list(with_choices)[0][1]) == "全部", name
+        css = form.fields[name].widget.attrs["class"]
+        assert css in {"form-select", "form-control"}, name
+    assert '<select name="asset_tier" class="form-select" id="id_asset_tier">' in page
+    assert '<option value="" selected>全部</option>' in page
