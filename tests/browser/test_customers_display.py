@@ -1,10 +1,54 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
 
 from customers.models import AssetTier
-from tests.browser.conftest import DESKTOP_1366
+from tests.browser.conftest import DESKTOP_1366, PHONE_390
 from tests.browser.test_shell import log_in
+from tests.factories import HoldingFactory, ProductFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LONG_PRODUCT = "稳享添利固定收益类理财产品365天第12期"
+
+
+def test_on_a_phone_the_360_holdings_show_product_and_status_readably(open_page, book):
+    product = ProductFactory(code="WM365", name=LONG_PRODUCT, category="wealth", risk_level="R2")
+    HoldingFactory(
+        customer=book.mine,
+        product=product,
+        amount=1234567.5,
+        matures_on=timezone.localdate() + timedelta(days=10),
+    )
+    page = open_page(PHONE_390, locale="zh-CN")
+    log_in(page, "rm")
+    page.goto(f"/customers/{book.mine.pk}/")
+    holding = page.locator("[data-testid=holding]").first
+    name = holding.locator("[data-testid=holding-product]")
+    line_height = name.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)")
+    assert name.bounding_box()["height"] <= 2 * line_height + 1  # one or two lines
+    status = holding.locator("[data-testid=holding-status]")
+    expect(status).to_be_visible()
+    box = status.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE_390["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_390["width"]
+
+
+def test_on_a_phone_the_customer_list_shows_assets(open_page, book):
+    page = open_page(PHONE_390, locale="zh-CN")
+    log_in(page, "rm")
+    page.goto("/customers/")
+    name = page.locator("[data-testid=customer-link]").first
+    line_height = name.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)")
+    assert name.bounding_box()["height"] < 1.5 * line_height  # 张伟 on one line
+    assets = page.locator("[data-testid=customer-assets]").first
+    expect(assets).to_be_visible()
+    assert assets.inner_text().strip() == "50.00"  # 张伟's 500,000 元 in 万元
+    box = assets.bounding_box()
+    assert box["x"] + box["width"] <= PHONE_390["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_390["width"]
 
 
 def test_at_desktop_width_in_english_the_filter_selects_do_not_overlap(open_page, personas, book):
