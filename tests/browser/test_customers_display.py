@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from customers.models import AssetTier
 from tests.browser.conftest import DESKTOP_1366, PHONE_390
 from tests.browser.test_shell import log_in
-from tests.factories import HoldingFactory, ProductFactory
+from tests.factories import BalanceFactory, HoldingFactory, ProductFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -80,3 +80,13 @@ def test_at_desktop_width_in_english_the_filter_selects_do_not_overlap(open_page
         label = field.locator("label").bounding_box()
         control = field.locator("select, input").bounding_box()
         assert label["y"] + label["height"] <= control["y"] + 1
+
+
+def test_the_360_assets_chart_reads_in_ten_thousands_like_its_heading(open_page, book):
+    BalanceFactory(customer=book.mine, month=timezone.localdate().replace(day=1))
+    page = open_page(DESKTOP_1366, locale="zh-CN")
+    log_in(page, "rm")
+    page.goto(f"/customers/{book.mine.pk}/")
+    expect(page.get_by_text("近 12 个月日均金融资产（万元）")).to_be_visible()
+    tick = page.evaluate("Chart.getChart('assets-chart').options.scales.y.ticks.callback(1234567)")
+    assert tick == "123.46"
