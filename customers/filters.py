@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import django_filters
+from django import forms
 from django.apps import apps
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -16,6 +17,8 @@ from .birthdays import birthday_between_q
 from .models import AssetTier, Customer, Holding, StarLevel, Tag
 
 MAX_WINDOW_DAYS = 366
+# What an unset choice filter reads as: 全部 / All, never Django's "---------".
+ALL = _("All")
 _RESIDENT_ID = re.compile(r"^\d{17}[\dXx]$")
 _LATIN = re.compile(r"^[A-Za-z0-9]+$")
 
@@ -57,24 +60,41 @@ SORTS = {
 class CustomerFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_q")
     asset_tier = django_filters.ModelChoiceFilter(
-        label=_("Asset tier"), queryset=AssetTier.objects.all(), to_field_name="code"
+        label=_("Asset tier"),
+        queryset=AssetTier.objects.all(),
+        to_field_name="code",
+        empty_label=ALL,
     )
-    star_level = django_filters.ChoiceFilter(label=_("Star level"), choices=StarLevel.choices)
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Customer.Kind.choices)
+    star_level = django_filters.ChoiceFilter(
+        label=_("Star level"), choices=StarLevel.choices, empty_label=ALL
+    )
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind"), choices=Customer.Kind.choices, empty_label=ALL
+    )
     lifecycle_stage = django_filters.ChoiceFilter(
-        label=_("Lifecycle stage"), choices=Customer.Lifecycle.choices
+        label=_("Lifecycle stage"), choices=Customer.Lifecycle.choices, empty_label=ALL
     )
     risk_grade = django_filters.ChoiceFilter(
-        label=_("Risk tolerance"), choices=Customer.RiskGrade.choices
+        label=_("Risk tolerance"), choices=Customer.RiskGrade.choices, empty_label=ALL
     )
     branch = django_filters.ModelChoiceFilter(
-        label=_("Branch"), queryset=Branch.objects.none(), method="filter_branch"
+        label=_("Branch"),
+        queryset=Branch.objects.none(),
+        method="filter_branch",
+        empty_label=ALL,
     )
     rm = django_filters.ModelChoiceFilter(
-        label=_("Primary RM"), queryset=User.objects.none(), field_name="primary_rm"
+        label=_("Primary RM"),
+        queryset=User.objects.none(),
+        field_name="primary_rm",
+        empty_label=ALL,
     )
     tag = django_filters.ModelChoiceFilter(
-        label=_("Tag"), queryset=Tag.objects.all(), field_name="tags", to_field_name="name"
+        label=_("Tag"),
+        queryset=Tag.objects.all(),
+        field_name="tags",
+        to_field_name="name",
+        empty_label=ALL,
     )
     birthday_within = django_filters.NumberFilter(
         label=_("Birthday within (days)"),
@@ -119,6 +139,9 @@ class CustomerFilter(django_filters.FilterSet):
             self.form.fields[name].widget.attrs.update({"min": 0, "max": MAX_WINDOW_DAYS})
         for field in self.form.fields.values():
             quicken(field.widget)
+            # The panel's controls look like every other form's: Bootstrap's, full width.
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs["class"] = css
 
     @property
     def qs(self):

@@ -1,14 +1,17 @@
 import io
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from crm.templatetags.crm import money
 from customers.models import Assignment, Customer, Holding, SensitiveAccess
+from customers.views import MORE_FILTERS
 from tests.conftest import CUSTOMER_SCOPE, PERSONAS, count_queries
-from tests.factories import BalanceFactory, CustomerFactory, HoldingFactory
+from tests.factories import BalanceFactory, CustomerFactory, HoldingFactory, VisitFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -393,3 +396,58 @@ def test_after_archiving_the_message_says_where_to_restore(client_for, book, per
     assert where in text and book.mine.name in text
     book.mine.refresh_from_db()
     assert book.mine.is_archived
+
+
+# --- how amounts and filters are shown ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "shown"),
+    [
+        (29112850, "yuan", "29,112,850.00"),
+        (Decimal("1234.5"), "yuan", "1,234.50"),
+        (Decimal("0.005"), "yuan", "0.01"),  # half up, as statements round
+        (Decimal("-0.001"), "yuan", "0.00"),
+        (29112850, "wan", "2,911.29"),
+        (Decimal("5000"), "wan", "0.50"),
+        (None, "yuan", "—"),
+    ],
+)
+def test_money_is_one_format_thousands_and_two_decimals(value, unit, shown):
+    assert money(value, unit) == shown
+
+
+def test_list_and_360_show_amounts_in_one_format_with_the_unit_in_the_heading(client_for, personas):
+    customer = CustomerFactory(primary_rm=personas.rm, monthly_avg_assets=Decimal("1234567.89"))
+    HoldingFactory(customer=customer, amount=Decimal("98765.4"))
+    HoldingFactory(customer=customer, amount=Decimal("1000"), currency="USD")
+    BalanceFactory(customer=customer, month=timezone.localdate().replace(day=1))
+    client = client_for("rm")
+    listing = client.get(reverse("customers-list")).content.decode()
+    assert "月日均金融资产（万元）" in listing and ">123.46<" in listing
+    detail = client.get(reverse("customers-detail", args=[customer.pk])).content.decode()
+    assert "金额（元）" in detail and ">98,765.40<" in detail
+    assert "1,000.00 USD" in detail  # a foreign-currency holding names its currency
+    assert "月日均金融资产（万元）: <strong" in detail and ">123.46</strong>" in detail
+    HoldingFactory(
+        customer=customer,
+        amount=Decimal("50000"),
+        matures_on=timezone.localdate() + timedelta(days=20),
+    )
+    visit = VisitFactory(customer=customer)
+    brief = client.get(reverse("visits-brief", args=[visit.pk])).content.decode()
+    assert "月日均金融资产（万元）: 123.46" in brief and "50,000.00 CNY" in brief
+
+
+def test_the_filter_panel_says_all_and_styles_every_control(client_for, book):
+    page = client_for("rm").get(reverse("customers-list")).content.decode()
+    assert "---------" not in page
+    form = client_for("rm").get(reverse("customers-list")).context["filter"].form
+    for name in MORE_FILTERS + ["asset_tier", "star_level"]:
+        with_choices = getattr(form.fields[name], "choices", None)
+        if with_choices is not None:
+            assert str(list(with_choices)[0][1]) == "全部", name
+        css = form.fields[name].widget.attrs["class"]
+        assert css in {"form-select", "form-control"}, name
+    assert '<select name="asset_tier" class="form-select" id="id_asset_tier">' in page
+    assert '<option value="" selected>全部</option>' in page
