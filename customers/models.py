@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import ExtractDay, ExtractMonth
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -232,7 +232,7 @@ class Customer(models.Model):
     class Lifecycle(models.TextChoices):
         PROSPECT = "prospect", _("Prospect")
         NEW = "new", _("New")
-        ACTIVE = "active", _("Active")
+        ACTIVE = "active", pgettext_lazy("lifecycle stage", "Active")
         DORMANT = "dormant", _("Dormant")
         LOST = "lost", _("Lost")
 
@@ -633,7 +633,7 @@ class Product(models.Model):
 
 class Holding(models.Model):
     class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
+        ACTIVE = "active", pgettext_lazy("holding status", "Active")
         MATURED = "matured", _("Matured")
         CLOSED = "closed", _("Closed")
 

@@ -1,5 +1,6 @@
 import ast
 import gettext
+import re
 from pathlib import Path
 
 from django.utils import translation
@@ -8,14 +9,20 @@ LOCALE = Path(__file__).resolve().parent.parent / "locale" / "zh_Hans" / "LC_MES
 
 
 def read_po(path):
-    """{msgid: msgstr} of a .po file; plural entries keyed by their singular form."""
+    """{msgid: msgstr} of a .po file; plural entries keyed by their singular form.
+
+    An entry with a context is keyed as gettext keys it: ``context\x04msgid``.
+    """
     entries, current, key = {}, {}, None
     for line in path.read_text(encoding="utf-8").splitlines() + [""]:
         if not line.strip():
             if current.get("msgid"):
                 msgstr = current.get("msgstr", current.get("msgstr[0]", ""))
+                msgid = current["msgid"]
+                if "msgctxt" in current:
+                    msgid = f"{current['msgctxt']}\x04{msgid}"
                 # A fuzzy entry is a guess gettext will not use: it counts as untranslated.
-                entries[current["msgid"]] = "" if current.get("fuzzy") else msgstr
+                entries[msgid] = "" if current.get("fuzzy") else msgstr
             current, key = {}, None
         elif line.startswith("#,") and "fuzzy" in line:
             current["fuzzy"] = True
@@ -47,3 +54,42 @@ def test_the_interface_speaks_chinese_by_default_and_english_on_request():
         assert translation.gettext("My day") == "我的一天"
     with translation.override("en"):
         assert translation.gettext("My day") == "My day"
+
+
+def glossary():
+    """(English terms, wrong variants) of each row of locale/GLOSSARY.md."""
+    rows = []
+    path = LOCALE.parent.parent / "GLOSSARY.md"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 3 or cells[0] in ("English", "") or set(cells[0]) <= {"-"}:
+            continue
+        english, _chinese, wrong = cells
+        terms = [re.sub(r"\(.*?\)", "", term).strip() for term in english.split("/")]
+        variants = [v.strip() for v in wrong.split("—")[0].split("、") if v.strip()]
+        rows.append((terms, variants))
+    return rows
+
+
+def test_the_glossary_is_followed():
+    rows = glossary()
+    assert any("RM" in terms for terms, _variants in rows)
+    wrong = []
+    for key, msgstr in read_po(LOCALE / "django.po").items():
+        msgid = key.split("\x04")[-1]
+        for terms, variants in rows:
+            said = any(re.search(rf"\b{re.escape(t)}", msgid, re.IGNORECASE) for t in terms)
+            wrong += [(msgid, msgstr, v) for v in variants if said and v in msgstr]
+    assert wrong == []
+
+
+def test_active_is_said_one_way_for_each_meaning():
+    from customers.models import Customer, Holding
+
+    with translation.override("zh-hans"):
+        assert str(Customer.Lifecycle.ACTIVE.label) == "活跃"
+        assert str(Holding.Status.ACTIVE.label) == "持有中"
+        assert translation.gettext("Active") == "启用"  # a user account
+    with translation.override("en"):
+        assert str(Customer.Lifecycle.ACTIVE.label) == "Active"
+        assert str(Holding.Status.ACTIVE.label) == "Active"
