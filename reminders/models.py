@@ -62,6 +62,8 @@ class Reminder(models.Model):
     objects = ReminderQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
         ordering = ["remind_on", "kind", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -141,6 +143,10 @@ class BranchGeneration(models.Model):
     last_day = models.DateField()
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name = _("reminder generation of a branch")
+        verbose_name_plural = _("reminder generations of the branches")
+
     def __str__(self):
         return f"{self.branch_id}: {self.last_day}"
 
@@ -156,6 +162,8 @@ class Digest(models.Model):
     reminder_count = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("digest email")
+        verbose_name_plural = _("digest emails")
         constraints = [models.UniqueConstraint(fields=["user", "day"], name="digest_per_day")]
 
     def __str__(self):

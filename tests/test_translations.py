@@ -93,3 +93,18 @@ def test_active_is_said_one_way_for_each_meaning():
     with translation.override("en"):
         assert str(Customer.Lifecycle.ACTIVE.label) == "Active"
         assert str(Holding.Status.ACTIVE.label) == "Active"
+
+
+def test_every_app_and_model_of_the_django_admin_has_a_chinese_name():
+    from django.apps import apps
+    from django.contrib import admin
+
+    chinese = re.compile(r"[\u4e00-\u9fff]")
+    english = []
+    with translation.override("zh-hans"):
+        for model in admin.site._registry:
+            app = apps.get_app_config(model._meta.app_label)
+            for name in (app.verbose_name, model._meta.verbose_name_plural):
+                if not chinese.search(str(name)):
+                    english.append(str(name))
+    assert english == []
