@@ -1,11 +1,14 @@
 """A crawl of every page a persona can reach, in Chinese and in English.
 
-Each persona (an RM, a branch head, an admin) opens the home page, every page it links to,
-and every page those link to; every internal link found on any of them must answer below 400.
-Pages of the same shape (``/customers/12/`` and ``/customers/13/``) are opened once or twice,
-not for every row. Chinese pages must not show a string of the catalogues untranslated, nor a
-sentence of plain English; English pages must not show Chinese, except customer data (the
-values stored in the database) and the names of the languages in the switch.
+Each persona (an RM, a branch head, an admin) opens the home page, the pages it links to (the
+navigation and the user menu), the pages those link to, and one level more (a customer, a
+visit and its brief; the Django admin index, its changelists and a change form). Every
+internal link found on them must answer below 400. One page of each shape is read
+(``/customers/12/`` stands for ``/customers/13/``) and one link of each shape and query is
+checked, so the crawl does not grow with the rows; the Django admin's own sorting, filtering
+and pop-up links are left out. Chinese pages must not show a string of the catalogues
+untranslated, nor a sentence of plain English; English pages must not show Chinese, except
+customer data (the values stored in the database) and the names of the languages.
 """
 
 import re
