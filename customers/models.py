@@ -726,7 +726,9 @@ class TierChange(models.Model):
         STAR = "star", _("Star level")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tier_changes")
-    kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices)
+    kind = models.CharField(
+        pgettext_lazy("tier change", "kind"), max_length=5, choices=Kind.choices
+    )
     old_value = models.CharField(_("from"), max_length=50, blank=True)
     new_value = models.CharField(_("to"), max_length=50, blank=True)
     effective_on = models.DateField(_("effective on"))

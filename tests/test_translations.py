@@ -108,3 +108,16 @@ def test_every_app_and_model_of_the_django_admin_has_a_chinese_name():
                 if not chinese.search(str(name)):
                     english.append(str(name))
     assert english == []
+
+
+def test_a_kind_says_what_it_is_a_kind_of():
+    from customers.models import Customer, TierChange
+    from reminders.models import LeadTime, Reminder
+
+    def label(model):
+        return str(model._meta.get_field("kind").verbose_name)
+
+    with translation.override("zh-hans"):
+        assert label(Customer) == "客户类型"
+        assert label(Reminder) == label(LeadTime) == "提醒类型"
+        assert label(TierChange) == "变动类型"
