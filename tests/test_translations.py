@@ -121,3 +121,26 @@ def test_a_kind_says_what_it_is_a_kind_of():
         assert label(Customer) == "客户类型"
         assert label(Reminder) == label(LeadTime) == "提醒类型"
         assert label(TierChange) == "变动类型"
+
+
+def test_active_customers_and_holdings_read_active_in_chinese_pages_and_exports(client, personas):
+    import io
+
+    from django.urls import reverse
+    from openpyxl import load_workbook
+
+    from tests.factories import CustomerFactory, HoldingFactory
+
+    customer = CustomerFactory(primary_rm=personas.rm, lifecycle_stage="active")
+    HoldingFactory(customer=customer, status="active")
+    personas.rm.language = "zh-hans"
+    personas.rm.save(update_fields=["language"])
+    client.force_login(personas.rm)
+
+    page = client.get(reverse("customers-detail", args=[customer.pk])).content.decode()
+    assert "活跃" in page and "持有中" in page and "在职" not in page
+    listed = client.get(reverse("customers-list"), {"lifecycle_stage": "active"}).content.decode()
+    assert '<option value="active" selected>活跃</option>' in listed
+    export = client.get(reverse("customers-export")).content
+    cells = {c for row in load_workbook(io.BytesIO(export)).active.values for c in row}
+    assert "活跃" in cells and "在职" not in cells
