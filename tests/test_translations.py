@@ -65,7 +65,7 @@ def glossary():
         if len(cells) != 3 or cells[0] in ("English", "") or set(cells[0]) <= {"-"}:
             continue
         english, _chinese, wrong = cells
-        terms = [re.sub(r"\(.*?\)", "", term).strip() for term in english.split("/")]
+        terms = [term.strip() for term in re.sub(r"\(.*?\)", "", english).split("/")]
         variants = [v.strip() for v in wrong.split("—")[0].split("、") if v.strip()]
         rows.append((terms, variants))
     return rows
