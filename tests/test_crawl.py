@@ -3,12 +3,12 @@
 Each persona (an RM, a branch head, an admin) opens the home page, the pages it links to (the
 navigation and the user menu), the pages those link to, and one level more (a customer, a
 visit and its brief; the Django admin index, its changelists and a change form). Every
-internal link found on them must answer below 400. One page of each shape is read
-(``/customers/12/`` stands for ``/customers/13/``) and one link of each shape and query is
-checked, so the crawl does not grow with the rows; the Django admin's own sorting, filtering
-and pop-up links are left out. Chinese pages must not show a string of the catalogues
-untranslated, nor a sentence of plain English; English pages must not show Chinese, except
-customer data (the values stored in the database) and the names of the languages.
+internal link found on them must answer below 400. One page of each shape is opened
+(``/customers/12/?page=2`` stands for ``/customers/13/?page=3``), so the crawl does not grow
+with the rows; the Django admin's own sorting, filtering and pop-up links are left out.
+Chinese pages must not show a string of the catalogues untranslated, nor a sentence of plain
+English; English pages must not show Chinese, except customer data (the values stored in the
+database) and the names of the languages.
 """
 
 import re
@@ -133,13 +133,13 @@ def import_columns():
     return CUSTOMER_COLUMNS + HOLDING_COLUMNS + BALANCE_COLUMNS
 
 
-def shape(url, params=True):
+def shape(url):
     """``/customers/12/?page=2`` and ``/customers/13/?page=3`` have one shape."""
     parts = urlsplit(url)
     path = re.sub(r"/\d+/", "/N/", parts.path)
     path = re.sub(r"/[0-9a-f]{16,}", "/H", path)
     names = sorted({name for name, _value in parse_qsl(parts.query, keep_blank_values=True)})
-    return (path, tuple(names)) if params else path
+    return path, tuple(names)
 
 
 def internal(href, base):
@@ -158,25 +158,21 @@ def demo(db):
 
 
 def crawl(client, start="/"):
-    """{url: (status, PageText or None)} of the pages read and the links checked."""
-    seen, shapes_read, shapes_checked, found = {}, set(), set(), []
+    """({url: (status, PageText or None)}, [(page, link)]) of the pages opened, read or not."""
+    seen, shapes, found = {}, set(), []
     queue = [(start, 0)]
     while queue:
         url, depth = queue.pop(0)
         if url in seen or url.startswith(NOT_OPENED) or ADMIN_VARIANT.match(url):
             continue
-        # One page of a shape is read; one link of each shape and query is checked.
-        read = depth <= 3 and not url.startswith(NOT_READ)
-        read = read and shape(url, params=False) not in shapes_read
-        if not read:
-            if shape(url) in shapes_checked:
-                continue
-            shapes_checked.add(shape(url))
+        if shape(url) in shapes:
+            continue
+        shapes.add(shape(url))
         response = client.get(url)
+        read = depth <= 3 and not url.startswith(NOT_READ)
         if not read or response.status_code != 200 or "html" not in response["Content-Type"]:
             seen[url] = (response.status_code, None)
             continue
-        shapes_read.add(shape(url, params=False))
         page = PageText()
         page.feed(response.content.decode())
         seen[url] = (response.status_code, page)
