@@ -21,11 +21,13 @@ from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import trans_real
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = ["rm1", "head1", "admin"]
+# "visitor" is someone not logged in: the login page and what it links to.
+PERSONAS = ["visitor", "rm1", "head1", "admin"]
 
 # Links that are not pages to read: files, feeds, the API, and links that act.
 NOT_READ = ("/api/", "/static/", "/media/", "/visits/feed/", "/customers/export/")
@@ -187,6 +189,9 @@ def crawl(client, start="/"):
 def visit_as(client, username, language):
     from accounts.models import User
 
+    if username == "visitor":
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        return crawl(client, start=reverse("accounts-login"))
     user = User.objects.get(username=username)
     user.language = language
     user.save(update_fields=["language"])
