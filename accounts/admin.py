@@ -26,7 +26,7 @@ class BranchAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
-    list_display = ["username", "get_full_name", "role", "branch", "employee_no", "is_active"]
+    list_display = ["username", "full_name", "role", "branch", "employee_no", "is_active"]
     list_filter = ["role", "is_active", "branch"]
     list_select_related = ["branch"]
     search_fields = ["username", "first_name", "last_name", "employee_no", "phone"]
@@ -58,3 +58,7 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
             },
         ),
     )
+
+    @admin.display(description=_("full name"), ordering="last_name")
+    def full_name(self, user):
+        return user.get_full_name()

@@ -52,7 +52,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
-    "axes",
+    "crm.apps.AxesConfig",  # django-axes, with a translated name
     "simple_history",
     "accounts",
     "customers",

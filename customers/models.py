@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import ExtractDay, ExtractMonth
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -232,7 +232,7 @@ class Customer(models.Model):
     class Lifecycle(models.TextChoices):
         PROSPECT = "prospect", _("Prospect")
         NEW = "new", _("New")
-        ACTIVE = "active", _("Active")
+        ACTIVE = "active", pgettext_lazy("lifecycle stage", "Active")
         DORMANT = "dormant", _("Dormant")
         LOST = "lost", _("Lost")
 
@@ -510,6 +510,8 @@ class CustomerAssistant(models.Model):
     )
 
     class Meta:
+        verbose_name = _("assisting RM")
+        verbose_name_plural = _("assisting RMs")
         constraints = [
             models.UniqueConstraint(fields=["customer", "rm"], name="customer_assistant_unique")
         ]
@@ -546,6 +548,8 @@ class Assignment(models.Model):
     )
 
     class Meta:
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
         ordering = ["-started_at", "-id"]
         indexes = [models.Index(fields=["customer", "-started_at"], name="assignment_by_customer")]
 
@@ -599,13 +603,23 @@ class Relation(models.Model):
     }
 
     from_customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="relations_out"
+        Customer,
+        verbose_name=_("from customer"),
+        on_delete=models.CASCADE,
+        related_name="relations_out",
     )
-    to_customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="relations_in")
+    to_customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("to customer"),
+        on_delete=models.CASCADE,
+        related_name="relations_in",
+    )
     kind = models.CharField(_("relation"), max_length=14, choices=Kind.choices)
     note = models.CharField(_("note"), max_length=100, blank=True)
 
     class Meta:
+        verbose_name = _("relation")
+        verbose_name_plural = _("relations")
         constraints = [
             models.UniqueConstraint(
                 fields=["from_customer", "to_customer", "kind"], name="relation_unique"
@@ -667,12 +681,16 @@ class Product(models.Model):
 
 class Holding(models.Model):
     class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
+        ACTIVE = "active", pgettext_lazy("holding status", "Active")
         MATURED = "matured", _("Matured")
         CLOSED = "closed", _("Closed")
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="holdings")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="holdings")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="holdings"
+    )
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="holdings"
+    )
     account_no = models.CharField(_("account number"), max_length=40)
     amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
@@ -707,7 +725,9 @@ class Holding(models.Model):
 class MonthlyBalance(models.Model):
     """One customer's month: daily averages (日均) and star points; drives tiers and charts."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="balances")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="balances"
+    )
     month = models.DateField(_("month"), help_text=_("The first day of the month."))
     avg_financial_assets = models.DecimalField(
         _("average daily financial assets"), max_digits=16, decimal_places=2
@@ -740,7 +760,9 @@ class TierChange(models.Model):
         STAR = "star", _("Star level")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tier_changes")
-    kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices)
+    kind = models.CharField(
+        pgettext_lazy("tier change", "kind"), max_length=5, choices=Kind.choices
+    )
     old_value = models.CharField(_("from"), max_length=50, blank=True)
     new_value = models.CharField(_("to"), max_length=50, blank=True)
     effective_on = models.DateField(_("effective on"))
@@ -748,6 +770,8 @@ class TierChange(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("tier change")
+        verbose_name_plural = _("tier changes")
         ordering = ["-effective_on", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -766,15 +790,27 @@ class SensitiveAccess(models.Model):
         VIEW = "view", _("Viewed full details")
         EXPORT = "export", _("Exported")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    action = models.CharField(max_length=6, choices=Action.choices)
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    detail = models.JSONField(default=dict, blank=True)
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=6, choices=Action.choices)
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("sensitive access")
+        verbose_name_plural = _("sensitive accesses")
         ordering = ["-at"]
 
     def __str__(self):

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Branch
 from customers.models import Customer, Holding, KeyContact
@@ -33,7 +34,7 @@ class Reminder(models.Model):
     so a rerun, a retry or two workers at once insert it once.
     """
 
-    kind = models.CharField(_("kind"), max_length=30)
+    kind = models.CharField(pgettext_lazy("reminder", "kind"), max_length=30)
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="reminders"
     )
@@ -62,6 +63,8 @@ class Reminder(models.Model):
     objects = ReminderQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
         ordering = ["remind_on", "kind", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -107,7 +110,7 @@ class Reminder(models.Model):
 class LeadTime(models.Model):
     """How many days ahead a kind of reminder comes (per product category for maturities)."""
 
-    kind = models.CharField(_("kind"), max_length=30)
+    kind = models.CharField(pgettext_lazy("reminder", "kind"), max_length=30)
     product_category = models.CharField(_("product category"), max_length=20, blank=True)
     days = models.PositiveSmallIntegerField(_("days ahead"))
 
@@ -141,6 +144,10 @@ class BranchGeneration(models.Model):
     last_day = models.DateField()
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name = _("reminder generation of a branch")
+        verbose_name_plural = _("reminder generations of the branches")
+
     def __str__(self):
         return f"{self.branch_id}: {self.last_day}"
 
@@ -156,6 +163,8 @@ class Digest(models.Model):
     reminder_count = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("digest email")
+        verbose_name_plural = _("digest emails")
         constraints = [models.UniqueConstraint(fields=["user", "day"], name="digest_per_day")]
 
     def __str__(self):

@@ -224,6 +224,8 @@ class DiaryNote(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("diary note")
+        verbose_name_plural = _("diary notes")
         constraints = [models.UniqueConstraint(fields=["rm", "day"], name="diary_note_per_day")]
 
     def __str__(self):
@@ -271,6 +273,10 @@ class CalendarFeed(models.Model):
     )
     token = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
 
     def __str__(self):
         return f"{self.user}"
