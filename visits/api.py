@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from customers.models import Customer
 
 from . import services
-from .models import Visit, validate_next_visit_on
+from .models import Visit, validate_browsable_time, validate_next_visit_on, validate_visit_time
 
 
 class VisitSerializer(serializers.ModelSerializer):
@@ -49,6 +49,10 @@ class VisitSerializer(serializers.ModelSerializer):
             "completed_at",
             "follow_up",
         ]
+        extra_kwargs = {
+            "planned_start": {"validators": [validate_visit_time]},
+            "planned_end": {"validators": [validate_visit_time]},
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -80,8 +84,12 @@ class OutcomeSerializer(serializers.Serializer):
 
 class VisitFilter(django_filters.FilterSet):
     rm = django_filters.CharFilter(field_name="rm__username")
-    start_after = django_filters.IsoDateTimeFilter(field_name="planned_start", lookup_expr="gte")
-    start_before = django_filters.IsoDateTimeFilter(field_name="planned_start", lookup_expr="lte")
+    start_after = django_filters.IsoDateTimeFilter(
+        field_name="planned_start", lookup_expr="gte", validators=[validate_browsable_time]
+    )
+    start_before = django_filters.IsoDateTimeFilter(
+        field_name="planned_start", lookup_expr="lte", validators=[validate_browsable_time]
+    )
 
     class Meta:
         model = Visit

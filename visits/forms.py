@@ -7,7 +7,7 @@ from accounts.models import User
 from crm.forms import StyledFormMixin
 from customers.models import Customer, Product
 
-from .models import Material, NeedTag, Visit, validate_next_visit_on
+from .models import Material, NeedTag, Visit, validate_next_visit_on, validate_visit_time
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -100,6 +100,7 @@ class VisitForm(StyledFormMixin, forms.ModelForm):
         )
         for name in ("planned_start", "planned_end"):
             self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+            self.fields[name].validators.append(validate_visit_time)
         if self.instance.pk:
             self.initial["customer"] = self.instance.customer
 

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -14,12 +15,48 @@ from customers.models import AssetTier, Customer, Product, StarLevel
 
 # After this many days a completed visit is part of the record: its RM can no longer edit it.
 EDITABLE_DAYS_AFTER_COMPLETION = 7
+# A visit is planned or logged within this many years of today, either way.
+PLAUSIBLE_VISIT_YEARS = 5
+# The calendar, the diary and the API's date filters reach this many years either way.
+BROWSABLE_YEARS = 20
+
+
+@deconstructible
+class WithinYearsValidator:
+    """A date or time whose year lies within ``years`` of this year, either way.
+
+    Years such as 0027 or 1900 are typing or client errors; they would also be stored and
+    served with the local mean time of Shanghai (+08:05:43), which is not valid RFC 3339."""
+
+    def __init__(self, years):
+        self.years = years
+
+    def __call__(self, value):
+        if value is None:
+            return
+        this_year = timezone.localdate().year
+        first, last = this_year - self.years, this_year + self.years
+        if not first <= value.year <= last:
+            raise ValidationError(
+                _("Enter a date between the years %(first)s and %(last)s."),
+                code="implausible",
+                params={"first": first, "last": last},
+            )
+
+    def __eq__(self, other):
+        return isinstance(other, WithinYearsValidator) and other.years == self.years
+
+
+# One validator for the times of a visit, in the forms and in the API alike.
+validate_visit_time = WithinYearsValidator(PLAUSIBLE_VISIT_YEARS)
+validate_browsable_time = WithinYearsValidator(BROWSABLE_YEARS)
 
 
 def validate_next_visit_on(day):
     """A next visit is planned for today or later, never in the past."""
     if day and day < timezone.localdate():
         raise ValidationError(_("The next visit cannot be in the past."), code="past")
+    validate_visit_time(day)
 
 
 class VisitQuerySet(models.QuerySet):
