@@ -1,13 +1,22 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from crm.forms import StyledFormMixin
 from customers.models import Customer, Product
 
-from .models import Material, NeedTag, Visit, validate_next_visit_on, validate_visit_time
+from .models import (
+    Material,
+    NeedTag,
+    Visit,
+    overlap_warning,
+    validate_completed_at,
+    validate_next_visit_on,
+    validate_visit_time,
+)
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -66,6 +75,10 @@ class VisitForm(StyledFormMixin, forms.ModelForm):
         label=_("Materials to bring"),
         widget=forms.CheckboxSelectMultiple,
     )
+    # Shown only when the time overlaps another visit: RMs do double-book on purpose.
+    confirm_overlap = forms.BooleanField(
+        label=_("Book it anyway"), required=False, widget=forms.HiddenInput
+    )
 
     class Meta:
         model = Visit
@@ -109,6 +122,30 @@ class VisitForm(StyledFormMixin, forms.ModelForm):
         start, end = cleaned.get("planned_start"), cleaned.get("planned_end")
         if start and end and end < start:
             self.add_error("planned_end", _("The visit cannot end before it starts."))
+        self.overlaps = []
+        instance = self.instance
+        moved = not instance.pk or (
+            (cleaned.get("customer"), start, end)
+            != (instance.customer, instance.planned_start, instance.planned_end)
+        )
+        if moved and not self.errors and not cleaned.get("confirm_overlap"):
+            probe = Visit(
+                pk=self.instance.pk,
+                customer=cleaned.get("customer"),
+                rm=self.instance.rm if self.instance.pk else self.actor,
+                planned_start=start,
+                planned_end=end,
+            )
+            self.overlaps = probe.overlaps(self.actor)
+            if self.overlaps:
+                field = self.fields["confirm_overlap"]
+                field.widget = forms.CheckboxInput(attrs={"class": "form-check-input"})
+                self.add_error(
+                    "confirm_overlap",
+                    overlap_warning(self.overlaps)
+                    + " "
+                    + _("Tick “Book it anyway” and save again to keep both."),
+                )
         return cleaned
 
 
@@ -141,6 +178,12 @@ class OutcomeForm(StyledFormMixin, forms.ModelForm):
     plan_follow_up = forms.BooleanField(
         label=_("Plan the next visit on that date"), required=False, initial=True
     )
+    completed_at = forms.DateTimeField(
+        label=_("Completed at"),
+        help_text=_("When the visit actually ended; not before it started, not later than now."),
+        widget=DATETIME_WIDGET,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
 
     class Meta:
         model = Visit
@@ -157,8 +200,16 @@ class OutcomeForm(StyledFormMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["summary"].required = True
+        self.initial["completed_at"] = timezone.localtime(
+            self.instance.completed_at or timezone.now()
+        )
         if self.instance.pk:
             self.initial["need_names"] = ", ".join(n.name for n in self.instance.needs.all())
+
+    def clean_completed_at(self):
+        completed_at = self.cleaned_data["completed_at"]
+        validate_completed_at(self.instance, completed_at)
+        return completed_at
 
     def clean_next_visit_on(self):
         day = self.cleaned_data.get("next_visit_on")

@@ -140,7 +140,11 @@ def visit_edit(request, pk=None):
         )
         messages.success(request, _("Visit saved."))
         return redirect("visits-detail", pk=saved.pk)
-    return TemplateResponse(request, "visits/form.html", {"form": form, "visit": visit})
+    return TemplateResponse(
+        request,
+        "visits/form.html",
+        {"form": form, "visit": visit, "overlaps": getattr(form, "overlaps", [])},
+    )
 
 
 @login_required
@@ -156,6 +160,7 @@ def visit_detail(request, pk):
             "needs": list(visit.needs.all()),
             "products": list(visit.products_discussed.all()),
             "can_edit": visit.editable_by(request.user),
+            "started": visit.planned_start <= timezone.now(),
         },
     )
 
@@ -172,6 +177,7 @@ def visit_complete(request, pk):
         services.complete_visit(
             actor=request.user,
             visit=saved,
+            completed_at=form.cleaned_data["completed_at"],
             needs=form.need_tags(),
             products=form.cleaned_data["products_discussed"],
             plan_follow_up=form.cleaned_data["plan_follow_up"],
@@ -183,7 +189,11 @@ def visit_complete(request, pk):
                 _("The next visit is on your calendar for %(day)s.") % {"day": saved.next_visit_on},
             )
         return redirect("visits-detail", pk=saved.pk)
-    return TemplateResponse(request, "visits/complete.html", {"form": form, "visit": visit})
+    return TemplateResponse(
+        request,
+        "visits/complete.html",
+        {"form": form, "visit": visit, "started": visit.planned_start <= timezone.now()},
+    )
 
 
 @login_required
