@@ -348,6 +348,10 @@ def visit_calendar(request):
         ]
         for week in weeks
     ]
+    today = timezone.localdate()
+    # On a phone the month starts at today: the days before it are one tap away.
+    hide_past = view == "month" and first <= today <= last
+    earlier = sum(len(v) for d, v in by_day.items() if d < today) if hide_past else 0
     feed = CalendarFeed.for_user(request.user)
     return TemplateResponse(
         request,
@@ -357,7 +361,12 @@ def visit_calendar(request):
             "first": first,
             "last": last,
             "weeks": days,
-            "today": timezone.localdate(),
+            "today": today,
+            "hide_past": hide_past,
+            "earlier": earlier,
+            "month_is_empty": not any(
+                d >= today or not hide_past for d in by_day if first <= d <= last
+            ),
             "previous": (first - timedelta(days=1))
             if view == "month"
             else first - timedelta(days=7),

@@ -22,6 +22,8 @@ CHROMIUM_ARGS = [
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
+PHONE_390 = {"width": 390, "height": 844}
+DESKTOP_1366 = {"width": 1366, "height": 768}
 
 
 @pytest.fixture(scope="session")
