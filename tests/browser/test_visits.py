@@ -126,3 +126,25 @@ def test_materials_and_companions_are_ticked_without_ctrl(open_page, book, org, 
     companions.first.check()
     expect(companions.first).to_be_checked()
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
+
+def test_a_double_booking_is_confirmed_with_one_tick_on_a_phone(open_page, book, personas):
+    start = timezone.localtime() + timedelta(days=2)
+    start = start.replace(hour=10, minute=0, second=0, microsecond=0)
+    VisitFactory(customer=book.mine, planned_start=start, planned_end=start + timedelta(hours=1))
+    page = open_page(PHONE_390)
+    log_in(page, "rm")
+    page.goto("/visits/new/")
+    page.fill("#id_customer", book.mine.customer_no)
+    page.select_option("#id_channel", "phone")
+    page.fill("#id_planned_start", start.strftime("%Y-%m-%dT%H:%M"))
+    page.fill("#id_planned_end", (start + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M"))
+    page.fill("#id_purpose", "到期提醒")
+    page.click("[data-testid=visit-form] button[type=submit]")
+    warning = page.locator("[data-error-for=confirm_overlap]")
+    expect(warning).to_contain_text(book.mine.name)
+    assert Visit.objects.count() == 1
+    page.get_by_label("仍然预约").check()
+    page.click("[data-testid=visit-form] button[type=submit]")
+    page.wait_for_url("**/visits/*/")
+    assert Visit.objects.count() == 2
