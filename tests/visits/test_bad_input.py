@@ -142,3 +142,52 @@ def test_a_next_visit_in_an_implausible_year_is_refused(client_for, api_for, boo
     assert response.status_code == 400 and "next_visit_on" in response.json()["error"]["fields"]
     visit.refresh_from_db()
     assert visit.is_planned
+
+
+@pytest.mark.parametrize(
+    "value", ["abc", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "1900-01-01"]
+)
+def test_the_api_refuses_a_bad_completion_time_with_a_field_error(api_for, book, value):
+    visit = VisitFactory(customer=book.mine, planned_start=timezone.now() - timedelta(hours=2))
+    response = api_for("rm").post(
+        f"/api/visits/{visit.pk}/complete/", {"outcome": "x", "completed_at": value}, format="json"
+    )
+    assert response.status_code == 400 and "completed_at" in response.json()["error"]["fields"]
+    response = api_for("rm").post(
+        "/api/visits/",
+        {
+            "customer": book.mine.pk,
+            "channel": "phone",
+            "planned_start": value,
+            "planned_end": value,
+            "purpose": "x",
+        },
+        format="json",
+    )
+    assert response.status_code == 400 and "planned_start" in response.json()["error"]["fields"]
+    visit.refresh_from_db()
+    assert visit.is_planned and Visit.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "value", ["abc", "0001-01-01T00:00", "9999-12-31T23:59", "1900-01-01T09:00"]
+)
+def test_the_forms_refuse_a_bad_time_with_a_field_error(client_for, book, value):
+    visit = VisitFactory(customer=book.mine, planned_start=timezone.now() - timedelta(hours=2))
+    client = client_for("rm")
+    response = client.post(
+        reverse("visits-complete", args=[visit.pk]), {"summary": "x", "completed_at": value}
+    )
+    assert "completed_at" in response.context["form"].errors
+    data = {
+        "customer": book.mine.customer_no,
+        "channel": "phone",
+        "planned_start": value,
+        "planned_end": value,
+        "purpose": "x",
+    }
+    response = client.post(reverse("visits-edit", args=[visit.pk]), data)
+    assert "planned_start" in response.context["form"].errors
+    planned_start = visit.planned_start
+    visit.refresh_from_db()
+    assert visit.is_planned and visit.planned_start == planned_start
