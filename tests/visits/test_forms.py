@@ -59,3 +59,18 @@ def test_ticked_materials_companions_and_products_are_saved(client_for, book, pe
     assert list(visit.companions.all()) == [personas.colleague]
     html = client.get(reverse("visits-edit", args=[visit.pk])).content.decode()
     assert re.search(rf'name="materials" value="{material.pk}" id="[^"]+" checked', html)
+
+
+def test_the_forms_query_count_does_not_grow_with_their_choices(client_for, book, org):
+    from tests.conftest import count_queries
+    from tests.factories import ProductFactory
+
+    client = client_for("rm")
+    visit = VisitFactory(customer=book.mine, planned_start=timezone.now())
+    urls = [reverse("visits-create"), reverse("visits-complete", args=[visit.pk])]
+    few = [count_queries(client, url) for url in urls]
+    for n in range(20):
+        UserFactory(username=f"peer{n}", role="rm", branch=org.b1a)
+        ProductFactory()
+        Material.objects.create(name=f"材料{n}")
+    assert [count_queries(client, url) for url in urls] == few
