@@ -187,7 +187,8 @@ class VisitViewSet(
         outcome = OutcomeSerializer(data=request.data)
         outcome.is_valid(raise_exception=True)
         data = outcome.validated_data
-        completed_at = data.get("completed_at") or timezone.now()
+        # A correction of a logged visit keeps its completion time unless a new one is sent.
+        completed_at = data.get("completed_at") or visit.completed_at or timezone.now()
         try:
             validate_completed_at(visit, completed_at)
         except DjangoValidationError as error:

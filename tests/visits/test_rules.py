@@ -238,3 +238,21 @@ def test_the_api_records_the_actual_time(api_for, book):
     assert response.status_code == 200
     visit.refresh_from_db()
     assert visit.completed_at == ended
+
+
+def test_correcting_a_logged_visit_through_the_api_keeps_its_completion_time(api_for, book):
+    start = timezone.now() - timedelta(days=2)
+    ended = (start + timedelta(hours=1)).replace(microsecond=0)
+    visit = VisitFactory(
+        customer=book.mine,
+        planned_start=start,
+        planned_end=start,
+        status="completed",
+        completed_at=ended,
+    )
+    response = api_for("rm").post(
+        f"/api/visits/{visit.pk}/complete/", {"outcome": "更正"}, format="json"
+    )
+    assert response.status_code == 200
+    visit.refresh_from_db()
+    assert visit.summary == "更正" and visit.completed_at == ended
