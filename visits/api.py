@@ -1,4 +1,6 @@
 import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, serializers, viewsets
@@ -8,13 +10,29 @@ from rest_framework.response import Response
 from customers.models import Customer
 
 from . import services
-from .models import Visit, validate_next_visit_on
+from .models import (
+    Visit,
+    overlap_warning,
+    validate_browsable_time,
+    validate_completed_at,
+    validate_next_visit_on,
+    validate_visit_time,
+)
 
 
 class VisitSerializer(serializers.ModelSerializer):
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.none())
     rm = serializers.SlugRelatedField(slug_field="username", read_only=True)
     outcome = serializers.CharField(source="summary", read_only=True)
+    confirm_overlap = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        default=False,
+        help_text=_(
+            "A visit that overlaps another visit of the same RM or the same customer is "
+            "refused unless this is true."
+        ),
+    )
 
     class Meta:
         model = Visit
@@ -38,6 +56,7 @@ class VisitSerializer(serializers.ModelSerializer):
             "next_visit_on",
             "completed_at",
             "follow_up",
+            "confirm_overlap",
         ]
         read_only_fields = [
             "status",
@@ -49,6 +68,10 @@ class VisitSerializer(serializers.ModelSerializer):
             "completed_at",
             "follow_up",
         ]
+        extra_kwargs = {
+            "planned_start": {"validators": [validate_visit_time]},
+            "planned_end": {"validators": [validate_visit_time]},
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -64,6 +87,28 @@ class VisitSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 {"planned_end": [_("The visit cannot end before it starts.")]}
             )
+        confirmed = attrs.pop("confirm_overlap", False)
+        moved = self.instance is None or {"customer", "planned_start", "planned_end"} & set(attrs)
+        if moved and not confirmed:
+            request = self.context["request"]
+            probe = Visit(
+                pk=getattr(self.instance, "pk", None),
+                customer=attrs.get("customer", getattr(self.instance, "customer", None)),
+                rm=self.instance.rm if self.instance else request.user,
+                planned_start=start,
+                planned_end=end,
+            )
+            overlaps = probe.overlaps(request.user)
+            if overlaps:
+                raise serializers.ValidationError(
+                    {
+                        "confirm_overlap": [
+                            overlap_warning(overlaps)
+                            + " "
+                            + _("Send confirm_overlap: true to book it anyway.")
+                        ]
+                    }
+                )
         return attrs
 
 
@@ -76,12 +121,20 @@ class OutcomeSerializer(serializers.Serializer):
     next_visit_on = serializers.DateField(
         required=False, allow_null=True, validators=[validate_next_visit_on]
     )
+    completed_at = serializers.DateTimeField(
+        required=False,
+        help_text=_("When the visit actually ended (default: now); not before its start."),
+    )
 
 
 class VisitFilter(django_filters.FilterSet):
     rm = django_filters.CharFilter(field_name="rm__username")
-    start_after = django_filters.IsoDateTimeFilter(field_name="planned_start", lookup_expr="gte")
-    start_before = django_filters.IsoDateTimeFilter(field_name="planned_start", lookup_expr="lte")
+    start_after = django_filters.IsoDateTimeFilter(
+        field_name="planned_start", lookup_expr="gte", validators=[validate_browsable_time]
+    )
+    start_before = django_filters.IsoDateTimeFilter(
+        field_name="planned_start", lookup_expr="lte", validators=[validate_browsable_time]
+    )
 
     class Meta:
         model = Visit
@@ -134,11 +187,17 @@ class VisitViewSet(
         outcome = OutcomeSerializer(data=request.data)
         outcome.is_valid(raise_exception=True)
         data = outcome.validated_data
+        # A correction of a logged visit keeps its completion time unless a new one is sent.
+        completed_at = data.get("completed_at") or visit.completed_at or timezone.now()
+        try:
+            validate_completed_at(visit, completed_at)
+        except DjangoValidationError as error:
+            raise exceptions.ValidationError({"completed_at": error.messages}) from None
         visit.summary = data["outcome"]
         visit.purpose_met = data["purpose_met"]
         visit.value_given = data["value_given"]
         visit.next_step_agreed = data["next_step_agreed"]
         visit.next_step = data.get("next_step", "")
         visit.next_visit_on = data.get("next_visit_on")
-        services.complete_visit(actor=request.user, visit=visit)
+        services.complete_visit(actor=request.user, visit=visit, completed_at=completed_at)
         return Response(self.get_serializer(visit).data)

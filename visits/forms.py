@@ -1,16 +1,90 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from crm.forms import StyledFormMixin
 from customers.models import Customer, Product
 
-from .models import Material, NeedTag, Visit, validate_next_visit_on
+from .models import (
+    Material,
+    NeedTag,
+    Visit,
+    overlap_warning,
+    validate_completed_at,
+    validate_next_visit_on,
+    validate_visit_time,
+)
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+# Hides the options whose text does not contain what was typed; checked ones stay checked.
+FILTER_SCRIPT = (
+    "var q=this.value.trim().toLowerCase();"
+    "this.nextElementSibling.querySelectorAll('.form-check').forEach(function(e){"
+    "e.hidden=q!==''&&e.textContent.toLowerCase().indexOf(q)<0;});"
+)
+
+
+class CheckboxList(forms.CheckboxSelectMultiple):
+    """Several choices as plain checkboxes that show their tick: no Ctrl key on a desktop, one
+    tap each on a phone. A list longer than ``filter_from`` scrolls in its own box under a
+    field that filters it while typing.
+
+    Written in Python, like ``crm.forms.QuickSelect``: one template per option is slow for a
+    product list. The Bootstrap class given by ``StyledFormMixin`` (``form-control``, which
+    drew the checkboxes as empty pills) is replaced with ``form-check-input``."""
+
+    filter_from = 8
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = [option for _group, group, _index in widget["optgroups"] for option in group]
+        base_id = widget["attrs"].get("id") or f"id_{name}"
+        invalid = " is-invalid" if "is-invalid" in widget["attrs"].get("class", "") else ""
+        long = len(options) > self.filter_from
+        parts = [format_html('<div class="check-list" id="{}" role="group">', base_id)]
+        if long:
+            parts.append(
+                format_html(
+                    '<input type="search" class="form-control form-control-sm mb-1" '
+                    'placeholder="{}" aria-label="{}" data-testid="check-list-filter" '
+                    'oninput="{}">',
+                    _("Type to filter"),
+                    _("Type to filter"),
+                    FILTER_SCRIPT,
+                )
+            )
+            parts.append(
+                '<div class="check-list-options border rounded px-2 py-1 overflow-auto" '
+                'style="max-height: 13rem">'
+            )
+        else:
+            parts.append('<div class="check-list-options d-flex flex-wrap column-gap-3">')
+        for option in options:
+            option_id = option["attrs"].get("id") or f"{base_id}_{option['index']}"
+            parts.append(
+                format_html(
+                    '<div class="form-check"><input class="form-check-input{}" type="checkbox" '
+                    'name="{}" value="{}" id="{}"{}><label class="form-check-label" for="{}">'
+                    "{}</label></div>",
+                    invalid,
+                    option["name"],
+                    option["value"],
+                    option_id,
+                    mark_safe(" checked") if option["selected"] else "",
+                    option_id,
+                    option["label"],
+                )
+            )
+        parts.append("</div></div>")
+        return mark_safe("".join(parts))  # noqa: S308 - every part above is escaped or fixed
 
 
 class CustomerPickField(forms.CharField):
@@ -58,13 +132,17 @@ class VisitForm(StyledFormMixin, forms.ModelForm):
 
     customer = CustomerPickField()
     companions = forms.ModelMultipleChoiceField(
-        queryset=User.objects.none(), required=False, label=_("Companions")
+        queryset=User.objects.none(), required=False, label=_("Companions"), widget=CheckboxList
     )
     materials = forms.ModelMultipleChoiceField(
         queryset=Material.objects.filter(is_active=True),
         required=False,
         label=_("Materials to bring"),
-        widget=forms.CheckboxSelectMultiple,
+        widget=CheckboxList,
+    )
+    # Shown only when the time overlaps another visit: RMs do double-book on purpose.
+    confirm_overlap = forms.BooleanField(
+        label=_("Book it anyway"), required=False, widget=forms.HiddenInput
     )
 
     class Meta:
@@ -100,6 +178,7 @@ class VisitForm(StyledFormMixin, forms.ModelForm):
         )
         for name in ("planned_start", "planned_end"):
             self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+            self.fields[name].validators.append(validate_visit_time)
         if self.instance.pk:
             self.initial["customer"] = self.instance.customer
 
@@ -108,6 +187,30 @@ class VisitForm(StyledFormMixin, forms.ModelForm):
         start, end = cleaned.get("planned_start"), cleaned.get("planned_end")
         if start and end and end < start:
             self.add_error("planned_end", _("The visit cannot end before it starts."))
+        self.overlaps = []
+        instance = self.instance
+        moved = not instance.pk or (
+            (cleaned.get("customer"), start, end)
+            != (instance.customer, instance.planned_start, instance.planned_end)
+        )
+        if moved and not self.errors and not cleaned.get("confirm_overlap"):
+            probe = Visit(
+                pk=self.instance.pk,
+                customer=cleaned.get("customer"),
+                rm=self.instance.rm if self.instance.pk else self.actor,
+                planned_start=start,
+                planned_end=end,
+            )
+            self.overlaps = probe.overlaps(self.actor)
+            if self.overlaps:
+                field = self.fields["confirm_overlap"]
+                field.widget = forms.CheckboxInput(attrs={"class": "form-check-input"})
+                self.add_error(
+                    "confirm_overlap",
+                    overlap_warning(self.overlaps)
+                    + " "
+                    + _("Tick “Book it anyway” and save again to keep both."),
+                )
         return cleaned
 
 
@@ -136,10 +239,19 @@ class OutcomeForm(StyledFormMixin, forms.ModelForm):
         queryset=Product.objects.filter(is_active=True).order_by("category", "code"),
         required=False,
         label=_("Products discussed"),
+        widget=CheckboxList,
     )
     plan_follow_up = forms.BooleanField(
         label=_("Plan the next visit on that date"), required=False, initial=True
     )
+    completed_at = forms.DateTimeField(
+        label=_("Completed at"),
+        help_text=_("When the visit actually ended; not before it started, not later than now."),
+        widget=DATETIME_WIDGET,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+
+    field_order = ["completed_at"]  # when it happened, then how it went
 
     class Meta:
         model = Visit
@@ -156,8 +268,16 @@ class OutcomeForm(StyledFormMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["summary"].required = True
+        self.initial["completed_at"] = timezone.localtime(
+            self.instance.completed_at or timezone.now()
+        )
         if self.instance.pk:
             self.initial["need_names"] = ", ".join(n.name for n in self.instance.needs.all())
+
+    def clean_completed_at(self):
+        completed_at = self.cleaned_data["completed_at"]
+        validate_completed_at(self.instance, completed_at)
+        return completed_at
 
     def clean_next_visit_on(self):
         day = self.cleaned_data.get("next_visit_on")

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -14,12 +15,69 @@ from customers.models import AssetTier, Customer, Product, StarLevel
 
 # After this many days a completed visit is part of the record: its RM can no longer edit it.
 EDITABLE_DAYS_AFTER_COMPLETION = 7
+# A visit is planned or logged within this many years of today, either way.
+PLAUSIBLE_VISIT_YEARS = 5
+# The calendar, the diary and the API's date filters reach this many years either way.
+BROWSABLE_YEARS = 20
+
+
+@deconstructible
+class WithinYearsValidator:
+    """A date or time whose year lies within ``years`` of this year, either way.
+
+    Years such as 0027 or 1900 are typing or client errors; they would also be stored and
+    served with the local mean time of Shanghai (+08:05:43), which is not valid RFC 3339."""
+
+    def __init__(self, years):
+        self.years = years
+
+    def __call__(self, value):
+        if value is None:
+            return
+        this_year = timezone.localdate().year
+        first, last = this_year - self.years, this_year + self.years
+        if not first <= value.year <= last:
+            raise ValidationError(
+                _("Enter a date between the years %(first)s and %(last)s."),
+                code="implausible",
+                params={"first": first, "last": last},
+            )
+
+    def __eq__(self, other):
+        return isinstance(other, WithinYearsValidator) and other.years == self.years
+
+
+# One validator for the times of a visit, in the forms and in the API alike.
+validate_visit_time = WithinYearsValidator(PLAUSIBLE_VISIT_YEARS)
+validate_browsable_time = WithinYearsValidator(BROWSABLE_YEARS)
+
+
+# Clocks of phones and servers differ a little: a completion time this close ahead is "now".
+COMPLETION_CLOCK_SLACK = timedelta(minutes=5)
+
+
+def validate_completed_at(visit, completed_at, now=None):
+    """Rule: a visit cannot be completed before it starts. Its completion time, the time it
+    actually ended, lies between its planned start and now; one rule for the forms and the
+    API."""
+    now = now or timezone.now()
+    start = visit.planned_start.replace(second=0, microsecond=0)  # the forms keep minutes
+    if completed_at < start:
+        raise ValidationError(
+            _("A visit cannot be completed before it starts (%(start)s)."),
+            code="not_started",
+            params={"start": timezone.localtime(visit.planned_start).strftime("%Y-%m-%d %H:%M")},
+        )
+    if completed_at > now + COMPLETION_CLOCK_SLACK:
+        raise ValidationError(_("The completion time cannot be in the future."), code="future")
+    validate_visit_time(completed_at)
 
 
 def validate_next_visit_on(day):
     """A next visit is planned for today or later, never in the past."""
     if day and day < timezone.localdate():
         raise ValidationError(_("The next visit cannot be in the past."), code="past")
+    validate_visit_time(day)
 
 
 class VisitQuerySet(models.QuerySet):
@@ -33,6 +91,25 @@ class VisitQuerySet(models.QuerySet):
         if user.is_authenticated and user.is_active and user.is_admin:
             return self.all()  # no pointless semi-join over every customer
         return self.filter(customer__in=Customer.objects.visible_to(user))
+
+    def overlapping(self, *, start, end, rm, customer, exclude_pk=None):
+        """Visits that share time with ``start``–``end`` and have the same RM (as author or
+        companion) or the same customer. Cancelled visits and no-shows take no time; a visit
+        that ends when the other begins does not overlap it."""
+        if start is None or end is None:
+            return self.none()
+        who = Visit.of_user_q(rm) if rm is not None else models.Q(pk__in=[])
+        if customer is not None:
+            who |= models.Q(customer=customer)
+        return (
+            self.exclude(status__in=[Visit.Status.CANCELLED, Visit.Status.NO_SHOW])
+            .exclude(pk=exclude_pk)
+            .filter(
+                models.Q(planned_start__lt=end, planned_end__gt=start)
+                | models.Q(planned_start=start)
+            )
+            .filter(who)
+        )
 
 
 class Material(models.Model):
@@ -183,6 +260,21 @@ class Visit(models.Model):
         )
         return models.Q(rm=user) | models.Q(pk__in=accompanied)
 
+    def overlaps(self, user):
+        """The visits the user may see that this one would overlap (see ``overlapping``)."""
+        return list(
+            Visit.objects.visible_to(user)
+            .overlapping(
+                start=self.planned_start,
+                end=self.planned_end,
+                rm=self.rm if self.rm_id else None,
+                customer=self.customer if self.customer_id else None,
+                exclude_pk=self.pk,
+            )
+            .select_related("customer", "rm")
+            .order_by("planned_start", "id")[:5]
+        )
+
     @property
     def is_planned(self):
         return self.status == self.Status.PLANNED
@@ -292,3 +384,16 @@ class CalendarFeed(models.Model):
     def regenerate(self):
         self.token = self.new_token()
         self.save(update_fields=["token", "created_at"])
+
+
+def overlap_warning(visits) -> str:
+    """One line naming the visits a new or moved visit overlaps."""
+    listed = "; ".join(
+        f"{timezone.localtime(v.planned_start):%Y-%m-%d %H:%M}–"
+        f"{timezone.localtime(v.planned_end):%H:%M} {v.customer.name} "
+        f"({v.rm.get_full_name() or v.rm.username})"
+        for v in visits
+    )
+    return _("This time overlaps another visit of the same RM or customer: %(visits)s.") % {
+        "visits": listed
+    }

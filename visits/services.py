@@ -26,12 +26,20 @@ def save_visit(*, actor: User, visit: Visit, companions=None, materials=None) ->
 
 @transaction.atomic
 def complete_visit(
-    *, actor: User, visit: Visit, needs=(), products=(), plan_follow_up: bool = True
+    *,
+    actor: User,
+    visit: Visit,
+    completed_at: datetime | None = None,
+    needs=(),
+    products=(),
+    plan_follow_up: bool = True,
 ) -> Visit:
-    """Record the outcome. With a next-visit date, the follow-up is planned at once: same
-    customer, RM and channel, at 10:00 on that day, its purpose the agreed next step."""
+    """Record the outcome, completed at ``completed_at`` (now when not given; the callers
+    check it with ``validate_completed_at``). With a next-visit date, the follow-up is
+    planned at once: same customer, RM and channel, at 10:00 on that day, its purpose the
+    agreed next step."""
     visit.status = Visit.Status.COMPLETED
-    visit.completed_at = visit.completed_at or timezone.now()
+    visit.completed_at = completed_at or visit.completed_at or timezone.now()
     if visit.next_visit_on and plan_follow_up and visit.follow_up_id is None:
         start = timezone.make_aware(
             datetime.combine(visit.next_visit_on, time(FOLLOW_UP_HOUR)),

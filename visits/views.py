@@ -1,4 +1,5 @@
 import calendar as calendar_module
+import re
 from datetime import date, datetime, time, timedelta
 
 from django.contrib import messages
@@ -20,11 +21,62 @@ from customers.models import Customer, Holding
 
 from . import feeds, services
 from .forms import DiaryNoteForm, OutcomeForm, QuickLogForm, VisitForm
-from .models import CalendarFeed, CoverageRule, DiaryNote, Visit
+from .models import BROWSABLE_YEARS, CalendarFeed, CoverageRule, DiaryNote, Visit
 
 LIST_PAGE_SIZE = 50
 BRIEF_MATURITY_DAYS = 90
 BRIEF_BIRTHDAY_DAYS = 30
+# Deeper than this a list is not read page by page; the number would only overflow the SQL.
+MAX_PAGE = 10_000
+
+
+def id_param(request, name) -> int | None:
+    """A record id from the query string: None when absent, 404 when it is not one.
+
+    Rule for every visit page: a malformed or out-of-range query parameter answers 404 (like
+    a record that does not exist), never a server error."""
+    raw = request.GET.get(name, "")
+    if raw == "":
+        return None
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        raise Http404
+    return int(raw)
+
+
+def page_param(request) -> int:
+    number = page_number(request.GET.get("page")) or 1
+    if number > MAX_PAGE:
+        raise Http404
+    return number
+
+
+def day_param(request, name="day") -> date:
+    """A day from the query string (today when absent); 404 when it is not a day within
+    BROWSABLE_YEARS of today."""
+    today = timezone.localdate()
+    raw = request.GET.get(name, "")
+    if raw == "":
+        return today
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise Http404 from None
+    if abs(day.year - today.year) > BROWSABLE_YEARS:
+        raise Http404
+    return day
+
+
+def month_param(request) -> date:
+    """The first day of the month asked for as ``YYYY-MM`` (this month when absent)."""
+    raw = request.GET.get("month", "")
+    if raw == "":
+        return timezone.localdate().replace(day=1)
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{1,2}", raw):
+        raise Http404
+    year, month = (int(x) for x in raw.split("-"))
+    if not 1 <= month <= 12 or abs(year - timezone.localdate().year) > BROWSABLE_YEARS:
+        raise Http404
+    return date(year, month, 1)
 
 
 def visits_for(user):
@@ -45,8 +97,7 @@ def visit_list(request):
     mine = request.GET.get("mine", "1" if request.user.is_rm else "")
     if mine == "1":
         visits = visits.filter(rm=request.user)
-    number = page_number(request.GET.get("page")) or 1
-    page = paginate(visits.order_by("-planned_start", "-id"), number, LIST_PAGE_SIZE)
+    page = paginate(visits.order_by("-planned_start", "-id"), page_param(request), LIST_PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     return TemplateResponse(
@@ -71,10 +122,9 @@ def visit_edit(request, pk=None):
         if not visit.editable_by(request.user):
             raise PermissionDenied
     initial = {}
-    if visit is None and request.GET.get("customer", "").isdigit():
-        customer = (
-            Customer.objects.visible_to(request.user).filter(pk=request.GET["customer"]).first()
-        )
+    customer_id = id_param(request, "customer")
+    if visit is None and customer_id is not None:
+        customer = Customer.objects.visible_to(request.user).filter(pk=customer_id).first()
         if customer:
             initial["customer"] = customer
     form = VisitForm(request.POST or None, instance=visit, initial=initial, actor=request.user)
@@ -90,7 +140,11 @@ def visit_edit(request, pk=None):
         )
         messages.success(request, _("Visit saved."))
         return redirect("visits-detail", pk=saved.pk)
-    return TemplateResponse(request, "visits/form.html", {"form": form, "visit": visit})
+    return TemplateResponse(
+        request,
+        "visits/form.html",
+        {"form": form, "visit": visit, "overlaps": getattr(form, "overlaps", [])},
+    )
 
 
 @login_required
@@ -106,6 +160,7 @@ def visit_detail(request, pk):
             "needs": list(visit.needs.all()),
             "products": list(visit.products_discussed.all()),
             "can_edit": visit.editable_by(request.user),
+            "started": visit.planned_start <= timezone.now(),
         },
     )
 
@@ -122,6 +177,7 @@ def visit_complete(request, pk):
         services.complete_visit(
             actor=request.user,
             visit=saved,
+            completed_at=form.cleaned_data["completed_at"],
             needs=form.need_tags(),
             products=form.cleaned_data["products_discussed"],
             plan_follow_up=form.cleaned_data["plan_follow_up"],
@@ -133,7 +189,11 @@ def visit_complete(request, pk):
                 _("The next visit is on your calendar for %(day)s.") % {"day": saved.next_visit_on},
             )
         return redirect("visits-detail", pk=saved.pk)
-    return TemplateResponse(request, "visits/complete.html", {"form": form, "visit": visit})
+    return TemplateResponse(
+        request,
+        "visits/complete.html",
+        {"form": form, "visit": visit, "started": visit.planned_start <= timezone.now()},
+    )
 
 
 @login_required
@@ -233,22 +293,12 @@ def visit_brief(request, pk):
     )
 
 
-def _month_bounds(raw):
-    today = timezone.localdate()
-    try:
-        year, month = (int(x) for x in (raw or "").split("-"))
-        first = date(year, month, 1)
-    except (TypeError, ValueError):
-        first = today.replace(day=1)
+def _month_bounds(first):
     last = date(first.year, first.month, calendar_module.monthrange(first.year, first.month)[1])
     return first, last
 
 
-def _week_bounds(raw):
-    try:
-        day = date.fromisoformat(raw)
-    except (TypeError, ValueError):
-        day = timezone.localdate()
+def _week_bounds(day):
     start = day - timedelta(days=day.weekday())
     return start, start + timedelta(days=6)
 
@@ -266,9 +316,9 @@ def visit_calendar(request):
     """Month (default) or week view of the user's own visits, as author or companion."""
     view = "week" if request.GET.get("view") == "week" else "month"
     if view == "week":
-        first, last = _week_bounds(request.GET.get("day"))
+        first, last = _week_bounds(day_param(request))
     else:
-        first, last = _month_bounds(request.GET.get("month"))
+        first, last = _month_bounds(month_param(request))
     # Plain rows, not model objects: a busy RM's month holds hundreds of visits.
     visits = (
         Visit.objects.visible_to(request.user)
@@ -298,6 +348,10 @@ def visit_calendar(request):
         ]
         for week in weeks
     ]
+    today = timezone.localdate()
+    # On a phone the month starts at today: the days before it are one tap away.
+    hide_past = view == "month" and first <= today <= last
+    earlier = sum(len(v) for d, v in by_day.items() if d < today) if hide_past else 0
     feed = CalendarFeed.for_user(request.user)
     return TemplateResponse(
         request,
@@ -307,7 +361,12 @@ def visit_calendar(request):
             "first": first,
             "last": last,
             "weeks": days,
-            "today": timezone.localdate(),
+            "today": today,
+            "hide_past": hide_past,
+            "earlier": earlier,
+            "month_is_empty": not any(
+                d >= today or not hide_past for d in by_day if first <= d <= last
+            ),
             "previous": (first - timedelta(days=1))
             if view == "month"
             else first - timedelta(days=7),
@@ -348,16 +407,14 @@ def diary(request):
     notes of each day. An RM sees their own; a head picks any RM of their team."""
     team = User.objects.visible_to(request.user).filter(role=User.Role.RM).order_by("username")
     rm = request.user
-    if request.GET.get("rm"):
-        rm = get_object_or_404(team | User.objects.filter(pk=request.user.pk), pk=request.GET["rm"])
+    rm_id = id_param(request, "rm")
+    if rm_id is not None:
+        rm = get_object_or_404(team | User.objects.filter(pk=request.user.pk), pk=rm_id)
     view = "week" if request.GET.get("view") == "week" else "day"
     if view == "week":
-        first, last = _week_bounds(request.GET.get("day"))
+        first, last = _week_bounds(day_param(request))
     else:
-        try:
-            first = last = date.fromisoformat(request.GET.get("day", ""))
-        except ValueError:
-            first = last = timezone.localdate()
+        first = last = day_param(request)
     can_write = rm.pk == request.user.pk
     if request.method == "POST":
         if not can_write:
@@ -416,22 +473,21 @@ def coverage(request):
     most valuable first; a head can narrow it to one RM of the team."""
     rules = list(CoverageRule.objects.select_related("asset_tier"))
     customers = Customer.objects.visible_to(request.user).active()
-    rm_id = request.GET.get("rm", "")
     team = User.objects.visible_to(request.user).filter(role=User.Role.RM).order_by("username")
-    if rm_id.isdigit():
+    rm_id = id_param(request, "rm")
+    if rm_id is not None:
         customers = customers.filter(primary_rm__in=team.filter(pk=rm_id))
     branches = Branch.objects.visible_to(request.user)
-    branch_id = request.GET.get("branch", "")
-    if branch_id.isdigit():
+    branch_id = id_param(request, "branch")
+    if branch_id is not None:
         branch = branches.filter(pk=branch_id).first()
         subtree = Branch.objects.subtree(branch) if branch else Branch.objects.none()
         customers = customers.filter(branch_id__in=list(subtree.values_list("pk", flat=True)))
     overdue = overdue_q(rules, timezone.now())
     rows = customers.filter(overdue) if rules else customers.none()
-    number = page_number(request.GET.get("page")) or 1
     page = paginate(
         rows.select_related("primary_rm", "asset_tier").order_by("-monthly_avg_assets", "-id"),
-        number,
+        page_param(request),
         LIST_PAGE_SIZE,
     )
     last_visits = dict(
@@ -451,9 +507,9 @@ def coverage(request):
             "page_obj": page,
             "rules": rules,
             "team": list(team) if not request.user.is_rm else [],
-            "rm_id": rm_id,
+            "rm_id": "" if rm_id is None else str(rm_id),
             "branches": list(branches) if not request.user.is_rm else [],
-            "branch_id": branch_id,
+            "branch_id": "" if branch_id is None else str(branch_id),
             "query": query.urlencode(),
         },
     )

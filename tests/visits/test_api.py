@@ -25,7 +25,11 @@ REQUIRED = {
 
 @pytest.fixture
 def visits(book):
-    return {key: VisitFactory(customer=c, rm=c.primary_rm) for key, c in vars(book).items()}
+    started = timezone.now() - timedelta(hours=3)
+    return {
+        key: VisitFactory(customer=c, rm=c.primary_rm, planned_start=started)
+        for key, c in vars(book).items()
+    }
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

@@ -16,8 +16,13 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 @pytest.fixture
 def visits(book, personas):
-    """One visit per customer of the book, each by the customer's primary RM."""
-    return {key: VisitFactory(customer=c, rm=c.primary_rm) for key, c in vars(book).items()}
+    """One visit per customer of the book, each by the customer's primary RM, begun three
+    hours ago and not logged yet."""
+    started = timezone.now() - timedelta(hours=3)
+    return {
+        key: VisitFactory(customer=c, rm=c.primary_rm, planned_start=started)
+        for key, c in vars(book).items()
+    }
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -127,6 +132,7 @@ def outcome_data(**overrides):
         "next_visit_on": (timezone.localdate() + timedelta(days=5)).isoformat(),
         "need_names": "子女教育，养老规划",
         "plan_follow_up": "on",
+        "completed_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
     }
     data.update(overrides)
     return data
