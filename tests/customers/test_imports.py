@@ -338,3 +338,16 @@ def test_a_bad_row_after_chunks_already_written_still_rejects_everything(persona
     assert result.created == 60 == Customer.objects.filter(customer_no__startswith="I").count()
     assert Customer.history.filter(history_type="+").count() == 60
     assert Assignment.objects.filter(customer__customer_no__startswith="I").count() == 60
+
+
+# --- new ids ------------------------------------------------------------------------------
+
+
+def test_a_new_customer_never_takes_the_id_of_a_deleted_one(personas):
+    gone = CustomerFactory(customer_no="GONE", primary_rm=personas.rm)
+    gone_id = gone.pk
+    gone.delete()
+    import_customers(name="a.csv", data=csv_bytes(GOOD_ROWS[:1]), actor=personas.admin)
+    new = Customer.objects.get(customer_no="K0001")
+    assert new.pk > gone_id
+    assert [h.history_type for h in new.history.all()] == ["+"]
