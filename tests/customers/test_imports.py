@@ -340,6 +340,112 @@ def test_a_bad_row_after_chunks_already_written_still_rejects_everything(persona
     assert Assignment.objects.filter(customer__customer_no__startswith="I").count() == 60
 
 
+# --- every problem in one pass ------------------------------------------------------------
+
+
+def faulty_rows():
+    """Several kinds of fault in several rows (the good rows' columns, HEADER's order)."""
+    return [
+        # row 2: a bad date and a wrong check digit
+        ["K0001", "单丽", "个人", "rm", "女", "1985-13-45", "居民身份证", "110105194912310021", ""],
+        # row 3: an unknown RM and a 7-digit mobile
+        ["K0002", "曾强", "个人", "nobody", "男", "1979-12-31", "", "", "1381234"],
+        # row 4: the customer number of row 2
+        ["K0001", "别人", "个人", "rm", "", "", "", "", ""],
+        # row 5: a formula for a name; a company with a resident ID number
+        ["K0005", '=HYPERLINK("http://x.example","点我")', "对公", "rm", "", ""]
+        + ["居民身份证", "440524188001010014", ""],
+    ]
+
+
+EXPECTED_FAULTS = [
+    (2, "出生日期"),
+    (2, "证件号码"),
+    (3, "主办客户经理"),
+    (3, "手机号码"),
+    (4, "客户号"),
+    (5, "客户名称"),
+    (5, "证件类型"),
+]
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_every_fault_of_every_row_is_reported_in_one_pass_sorted_by_row_then_column(personas, name):
+    before = archive_state()
+    with pytest.raises(ImportRejected) as rejected:
+        import_customers(name=name, data=FILES[name](faulty_rows()), actor=personas.admin)
+    assert [(e.row, e.column) for e in rejected.value.errors] == EXPECTED_FAULTS
+    assert archive_state() == before
+
+
+def test_row_numbers_are_the_spreadsheets_even_after_empty_rows(personas):
+    rows = [GOOD_ROWS[0], ["", "", ""], [*GOOD_ROWS[1][:8], "123"]]
+    with pytest.raises(ImportRejected) as rejected:
+        import_customers(name="a.csv", data=csv_bytes(rows), actor=personas.admin)
+    assert [(e.row, e.column) for e in rejected.value.errors] == [(4, "手机号码")]
+
+
+# --- crashes and nonsense -----------------------------------------------------------------
+
+HOLDING_HEADER = ["客户号", "产品代码", "账号", "金额", "币种", "开立日期", "到期日", "状态"]
+
+
+def test_an_account_of_a_customer_not_in_the_file_is_refused_not_a_crash(personas):
+    from tests.factories import HoldingFactory
+
+    ProductFactory(code="TD-1Y")
+    owner = CustomerFactory(customer_no="OWNER", primary_rm=personas.other_rm)
+    HoldingFactory(customer=owner, product__code="TD-1Y", account_no="6222001", amount=5)
+    CustomerFactory(customer_no="K0001", primary_rm=personas.rm)
+    data = csv_bytes(
+        [["K0001", "TD-1Y", "6222001", "100", "CNY", "2026-01-01", "2027-01-01", "active"]],
+        header=HOLDING_HEADER,
+    )
+    with pytest.raises(ImportRejected) as rejected:
+        import_holdings(name="h.csv", data=data, actor=personas.admin)
+    assert [(e.row, e.column) for e in rejected.value.errors] == [(2, "账号")]
+    assert Holding.objects.get().customer == owner
+
+
+def test_negative_amounts_and_implausible_dates_are_refused(personas):
+    CustomerFactory(customer_no="K0001", primary_rm=personas.rm)
+    ProductFactory(code="TD-1Y")
+    holdings = csv_bytes(
+        [
+            ["K0001", "TD-1Y", "6222001", "-100", "CNY", "2026-01-01", "2027-01-01", ""],
+            ["K0001", "TD-1Y", "6222002", "100", "CNY", "1900-01-01", "2999-01-01", ""],
+            ["K0001", "TD-1Y", "=cmd|' /C calc'!A0", "100", "CNY", "", "", ""],
+        ],
+        header=HOLDING_HEADER,
+    )
+    with pytest.raises(ImportRejected) as rejected:
+        import_holdings(name="h.csv", data=holdings, actor=personas.admin)
+    assert [(e.row, e.column) for e in rejected.value.errors] == [
+        (2, "金额"),
+        (3, "开立日期"),
+        (3, "到期日"),
+        (4, "账号"),
+    ]
+    balances = csv_bytes(
+        [["K0001", "2026-09", "-250000", "-1"]], header=["客户号", "月份", "日均金融资产", "星点值"]
+    )
+    with pytest.raises(ImportRejected) as rejected:
+        import_balances(name="b.csv", data=balances, actor=personas.admin)
+    assert [(e.row, e.column) for e in rejected.value.errors] == [
+        (2, "日均金融资产"),
+        (2, "星点值"),
+    ]
+    assert not Holding.objects.exists() and not MonthlyBalance.objects.exists()
+
+
+def test_a_formula_for_a_name_is_refused_with_a_clear_message(personas):
+    row = ["K0001", '=HYPERLINK("http://x.example","点我")', *GOOD_ROWS[0][2:]]
+    with pytest.raises(ImportRejected) as rejected:
+        import_customers(name="a.csv", data=csv_bytes([row]), actor=personas.admin)
+    (error,) = rejected.value.errors
+    assert (error.row, error.column) == (2, "客户名称") and "公式" in error.message
+
+
 # --- new ids ------------------------------------------------------------------------------
 
 
