@@ -16,7 +16,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -26,6 +26,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -895,3 +900,137 @@ IMPORTERS = {
     "holdings": (import_holdings, HOLDING_COLUMNS),
     "balances": (import_balances, BALANCE_COLUMNS),
 }
+
+
+# --- the error report and the blank templates ---------------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FAULT_FILL = PatternFill("solid", fgColor="FFC7CE")
+
+
+def _report_cell(sheet, value, fault=False):
+    if type(value) is float and value.is_integer():
+        value = int(value)  # how calamine hands whole numbers over
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # text stays text: "=HYPERLINK(…)" is shown, never run
+    if fault:
+        cell.fill = FAULT_FILL
+    return cell
+
+
+def error_report(*, name: str, data: bytes, errors) -> bytes:
+    """A rejected file as .xlsx: its rows where they were, each with its problems in a last
+    column and the cells at fault shaded, so that it can be corrected in place and imported
+    again (the importers ignore the extra column)."""
+    header, rows, header_row = read_table(name, data)
+    place = {}
+    for index, column in enumerate(header):
+        place.setdefault(column, index)
+    by_row = {}
+    for error in errors:
+        by_row.setdefault(max(error.row, header_row), []).append(error)
+    width = max([len(header), *(len(r) for r in rows)])
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Problems"))
+    sheet.freeze_panes = f"A{header_row + 1}"
+    for _empty in range(header_row - 1):
+        sheet.append([])
+    for number, row in enumerate([header, *rows], start=header_row):
+        found = by_row.get(number, [])
+        faulty = {place[e.column] for e in found if e.column in place}
+        cells = [_report_cell(sheet, v, i in faulty) for i, v in enumerate(row)]
+        cells += [None] * (width - len(row))
+        lines = [f"{e.column}: {e.message}" if e.column else e.message for e in found]
+        if number == header_row:
+            lines.insert(0, _("Problems"))
+        cells.append(_report_cell(sheet, "\n".join(lines)))
+        sheet.append(cells)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+# The example rows name the demo's data (manage.py seed_demo): on the demo, a template imports
+# as it is; elsewhere, the RM, the customer number and the product are replaced by real ones.
+EXAMPLE_RM = "rm1"
+EXAMPLE_CUSTOMER_NO = "C0000000001"
+EXAMPLE_PRODUCT = "TD-1Y"
+
+
+def template_example(kind: str) -> dict:
+    """The example row of a kind's template: {column name: cell text}."""
+    with translation.override("zh-hans"):
+        if kind == "customers":
+            first17 = "11010819850302123"
+            return {
+                "customer_no": "K2026000001",
+                "name": "张三",
+                "kind": "个人",
+                "primary_rm": EXAMPLE_RM,
+                "branch": "",
+                "gender": "男",
+                "birth_date": "1985-03-02",
+                "lunar_birthday": "否",
+                "id_type": "居民身份证",
+                "id_number": first17 + validators.resident_id_check_char(first17),
+                "mobile": "13800138000",
+                "email": "zhangsan@example.com",
+                "address": "北京市海淀区中关村大街1号",
+                "employer": "北京星辰科技有限公司",
+                "occupation": "工程师",
+                "industry": "信息技术",
+                "risk_grade": "C3",
+                "lifecycle_stage": str(Customer.Lifecycle.NEW.label),
+                "source": "网点营销",
+            }
+        if kind == "holdings":
+            return {
+                "customer_no": EXAMPLE_CUSTOMER_NO,
+                "product": EXAMPLE_PRODUCT,
+                "account_no": "6222020200000000001",
+                "amount": "100000.00",
+                "currency": "CNY",
+                "opened_on": "2026-01-15",
+                "matures_on": "2027-01-15",
+                "status": str(Holding.Status.ACTIVE.label),
+            }
+        last_month = timezone.localdate().replace(day=1) - timedelta(days=1)
+        return {
+            "customer_no": EXAMPLE_CUSTOMER_NO,
+            "month": f"{last_month:%Y-%m}",
+            "avg_financial_assets": "250000.00",
+            "avg_deposits": "200000.00",
+            "avg_loans": "0.00",
+            "star_points": "120",
+        }
+
+
+def blank_template(kind: str) -> bytes:
+    """A kind's import file to fill in (.xlsx): our headers, one example row, and every
+    column formatted as text, so that ID and account numbers keep all their digits."""
+    _importer, columns = IMPORTERS[kind]
+    example = template_example(kind)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = str(dict(IMPORT_KIND_TITLES)[kind])
+    for index, column in enumerate(columns, start=1):
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = max(12, 2.2 * len(column.headers[0]) + 4)
+        sheet.column_dimensions[letter].number_format = "@"
+        for row, value in ((1, column.headers[0]), (2, example[column.name])):
+            cell = sheet.cell(row=row, column=index, value=value)
+            cell.data_type, cell.number_format = "s", "@"
+            if row == 1:
+                cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+IMPORT_KIND_TITLES = [
+    ("customers", gettext_lazy("Customers")),
+    ("holdings", gettext_lazy("Holdings")),
+    ("balances", gettext_lazy("Monthly balances")),
+]

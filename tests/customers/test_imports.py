@@ -446,6 +446,120 @@ def test_a_formula_for_a_name_is_refused_with_a_clear_message(personas):
     assert (error.row, error.column) == (2, "客户名称") and "公式" in error.message
 
 
+# --- the report of every problem ----------------------------------------------------------
+
+
+def read_xlsx(data):
+    from openpyxl import load_workbook
+
+    return load_workbook(io.BytesIO(data)).worksheets[0]
+
+
+def test_the_command_writes_every_problem_to_an_xlsx_report(personas, tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(csv_bytes(faulty_rows(), "gb18030"))
+    report = tmp_path / "problems.xlsx"
+    with pytest.raises(CommandError):
+        call_command("import_customers", str(bad), "--errors-to", str(report))
+    assert str(report) in capsys.readouterr().err
+    sheet = read_xlsx(report.read_bytes())
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0] == [*HEADER, "问题"]
+    assert [v or "" for v in rows[1][:9]] == faulty_rows()[0]
+    assert "出生日期" in rows[1][9] and "证件号码" in rows[1][9]
+    assert rows[2][9].startswith("主办客户经理") and "手机号码" in rows[2][9]
+    assert rows[3][9].startswith("客户号")
+    assert len(rows) == 5
+    # The cells at fault are shaded; text stays text, even when it reads like a formula.
+    assert sheet["F2"].fill.fgColor.rgb.endswith("FFC7CE") and sheet["A2"].fill.fill_type is None
+    assert sheet["B5"].data_type != "f" and sheet["B5"].value.startswith("=HYPERLINK")
+
+
+def test_the_page_offers_the_full_report_for_download(client_for, personas):
+    rows = [[f"K{n:04d}", "张三", "个人", "nobody", "", "", "", "", ""] for n in range(250)]
+    upload = io.BytesIO(csv_bytes(rows))
+    upload.name = "many.csv"
+    client = client_for("admin")
+    response = client.post(
+        reverse("customers-import"), {"step": "check", "kind": "customers", "file": upload}
+    )
+    page = response.content.decode()
+    assert len(response.context["errors"]) == 250 and 'data-testid="import-errors-cut"' in page
+    url = reverse("customers-import-report", args=[response.context["report"]])
+    assert url in page
+    download = client.get(url)
+    assert download.status_code == 200 and download["Content-Type"].endswith("sheet")
+    assert "attachment" in download["Content-Disposition"]
+    rows = list(read_xlsx(download.content).iter_rows(values_only=True))
+    assert len(rows) == 251 and all("主办客户经理" in row[9] for row in rows[1:])
+    assert Customer.objects.count() == 0
+
+
+@pytest.mark.parametrize(("persona", "status"), [("rm", 403), ("head", 403), ("other", 404)])
+def test_a_report_is_only_for_the_admin_who_uploaded_the_file(
+    client, client_for, personas, persona, status
+):
+    from tests.factories import UserFactory
+
+    upload = io.BytesIO(csv_bytes([[*GOOD_ROWS[0][:3], "nobody", *GOOD_ROWS[0][4:]]]))
+    upload.name = "bad.csv"
+    token = (
+        client_for("admin")
+        .post(reverse("customers-import"), {"step": "check", "kind": "customers", "file": upload})
+        .context["report"]
+    )
+    user = (
+        UserFactory(username="admin2", role="admin")
+        if persona == "other"
+        else getattr(personas, persona)
+    )
+    client.force_login(user)
+    assert client.get(reverse("customers-import-report", args=[token])).status_code == status
+    client.force_login(personas.admin)
+    missing = reverse("customers-import-report", args=[f"{personas.admin.pk}-nothing"])
+    assert client.get(missing).status_code == 404
+
+
+# --- blank templates ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "importer"),
+    [("customers", import_customers), ("holdings", import_holdings), ("balances", import_balances)],
+)
+def test_a_blank_template_downloads_and_its_example_row_imports(client_for, org, kind, importer):
+    from customers import imports
+    from tests.factories import UserFactory
+
+    admin = UserFactory(username="admin", role="admin", branch=org.ho)
+    rm = UserFactory(username=imports.EXAMPLE_RM, role="rm", branch=org.b1a)
+    CustomerFactory(customer_no=imports.EXAMPLE_CUSTOMER_NO, primary_rm=rm)
+    ProductFactory(code=imports.EXAMPLE_PRODUCT)
+    client = client_for("admin")
+    response = client.get(reverse("customers-import-template", args=[kind]))
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    sheet = read_xlsx(response.content)
+    header, example = list(sheet.iter_rows(values_only=True))
+    _importer, columns = imports.IMPORTERS[kind]
+    assert list(header) == [c.headers[0] for c in columns]
+    assert all(cell.number_format == "@" for cell in sheet[2])
+    result = importer(name="template.xlsx", data=response.content, actor=admin)
+    assert (result.created, result.updated) == (1, 0)
+
+
+def test_templates_are_for_admins_and_known_kinds(client_for, personas):
+    assert (
+        client_for("rm").get(reverse("customers-import-template", args=["customers"])).status_code
+        == 403
+    )
+    assert (
+        client_for("admin").get(reverse("customers-import-template", args=["nope"])).status_code
+        == 404
+    )
+    page = client_for("admin").get(reverse("customers-import"), {"kind": "holdings"})
+    assert reverse("customers-import-template", args=["holdings"]) in page.content.decode()
+
+
 # --- new ids ------------------------------------------------------------------------------
 
 
