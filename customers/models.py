@@ -557,6 +557,13 @@ class KeyContact(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        """A key contact's birthday is a birth date like a customer's: 1900 to today."""
+        try:
+            validators.check_birth_date(self.birthday)
+        except ValidationError as error:
+            raise ValidationError({"birthday": error.messages}) from error
+
 
 class Relation(models.Model):
     """A link between two customers, read from either side."""

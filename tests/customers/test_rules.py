@@ -327,3 +327,16 @@ def test_the_admin_refuses_a_bad_holding_with_the_importers_message(client_for, 
     assert " ".join(form.errors["amount"]) == imported["金额"]
     assert " ".join(form.errors["matures_on"]) == imported["到期日"]
     assert not Holding.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("birthday", [date(2099, 1, 1), date(1899, 12, 31)])
+def test_a_key_contacts_birthday_follows_the_birth_date_rule(personas, birthday):
+    from customers.models import KeyContact
+    from tests.factories import CustomerFactory
+
+    contact = KeyContact(customer=CustomerFactory(kind="corporate"), name="李总", birthday=birthday)
+    with pytest.raises(ValidationError) as error:
+        contact.full_clean()
+    customer_rules = validators.check_customer({"birth_date": birthday})
+    assert error.value.message_dict["birthday"] == customer_rules["birth_date"]
