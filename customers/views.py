@@ -1,4 +1,5 @@
 import json
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -362,6 +363,9 @@ def import_page(request):
     return TemplateResponse(request, "customers/import.html", context)
 
 
+REPORT_KEPT_SECONDS = 24 * 3600
+
+
 def keep_error_report(user, name: str, data: bytes, rejected) -> str | None:
     """Keep a rejected file and its problems for import_report; returns the report's token,
     or None when no row was checked (an unreadable file, a missing column)."""
@@ -369,6 +373,11 @@ def keep_error_report(user, name: str, data: bytes, rejected) -> str | None:
         return None
     token = f"{user.pk}-{uuid.uuid4().hex}"
     IMPORT_DIR.mkdir(exist_ok=True)
+    # A rejected file holds customer data: it is kept a day, for its report, no longer.
+    stale = time.time() - REPORT_KEPT_SECONDS
+    for kept in [*IMPORT_DIR.glob("*.rejected"), *IMPORT_DIR.glob("*.json")]:
+        if kept.stat().st_mtime < stale:
+            kept.unlink(missing_ok=True)
     (IMPORT_DIR / f"{token}.rejected").write_bytes(data)
     problems = [[e.row, e.column, e.message] for e in rejected.errors]
     (IMPORT_DIR / f"{token}.json").write_text(

@@ -520,6 +520,35 @@ def test_a_report_is_only_for_the_admin_who_uploaded_the_file(
     assert client.get(missing).status_code == 404
 
 
+def test_a_report_is_kept_a_day_and_no_longer(client_for, personas):
+    import os
+    import time
+
+    from customers.views import IMPORT_DIR
+
+    def reject():
+        upload = io.BytesIO(csv_bytes([[*GOOD_ROWS[0][:3], "nobody", *GOOD_ROWS[0][4:]]]))
+        upload.name = "bad.csv"
+        return (
+            client_for("admin")
+            .post(
+                reverse("customers-import"),
+                {"step": "check", "kind": "customers", "file": upload},
+            )
+            .context["report"]
+        )
+
+    old = reject()
+    url = reverse("customers-import-report", args=[old])
+    assert client_for("admin").get(url).status_code == 200
+    two_days_ago = time.time() - 2 * 24 * 3600
+    for suffix in (".rejected", ".json"):
+        os.utime(IMPORT_DIR / f"{old}{suffix}", (two_days_ago, two_days_ago))
+    reject()
+    assert not list(IMPORT_DIR.glob(f"{old}.*"))
+    assert client_for("admin").get(url).status_code == 404
+
+
 # --- blank templates ----------------------------------------------------------------------
 
 
