@@ -202,7 +202,8 @@ def parse_month(value):
     return date(int(match[1]), int(match[2]), 1)
 
 
-def parse_amount(value, required=True):
+def parse_amount(value, required=True, digits=16):
+    """A number with two decimals that fits a column of ``digits`` digits in all."""
     if value in (None, ""):
         if required:
             raise ValidationError(_("This column needs a value."))
@@ -211,7 +212,7 @@ def parse_amount(value, required=True):
         amount = Decimal(str(value).replace(",", "").strip())
     except InvalidOperation as error:
         raise ValidationError(_("%(value)s is not a number.") % {"value": value}) from error
-    if not amount.is_finite() or abs(amount) >= Decimal("1e14"):
+    if not amount.is_finite() or abs(amount) >= Decimal(10) ** (digits - 2):
         raise ValidationError(_("%(value)s is not a number.") % {"value": value})
     return amount.quantize(Decimal("0.01"))
 
@@ -322,7 +323,12 @@ BALANCE_COLUMNS = [
     ),
     Column("avg_deposits", ("日均存款", "avg_deposits"), lambda v: parse_amount(v, required=False)),
     Column("avg_loans", ("日均贷款", "avg_loans"), lambda v: parse_amount(v, required=False)),
-    Column("star_points", ("星点值", "star_points"), lambda v: parse_amount(v, required=False)),
+    # star_points is numeric(14, 2): a bigger number would fail when written, not here.
+    Column(
+        "star_points",
+        ("星点值", "star_points"),
+        lambda v: parse_amount(v, required=False, digits=14),
+    ),
 ]
 
 
@@ -668,7 +674,16 @@ NOT_IMPORTED = [
 def _taken_id_numbers(records):
     """{(ID type, ID number): customer number} of the archive's customers who have one of the
     ID numbers in the file."""
-    numbers = list({v["id_number"].upper() for _n, v in records if v.get("id_number")})
+    # As typed and in capitals: resident IDs and credit codes are stored in capitals, other
+    # ID numbers as typed.
+    numbers = list(
+        {
+            n
+            for _n, v in records
+            if v.get("id_number")
+            for n in (v["id_number"], v["id_number"].upper())
+        }
+    )
     taken = {}
     for start in range(0, len(numbers), CHUNK):
         for customer_no, id_type, id_number in Customer.objects.filter(

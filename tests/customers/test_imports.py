@@ -446,6 +446,25 @@ def test_a_formula_for_a_name_is_refused_with_a_clear_message(personas):
     assert (error.row, error.column) == (2, "客户名称") and "公式" in error.message
 
 
+def test_an_id_number_stored_as_typed_is_found_taken_not_a_crash(personas):
+    CustomerFactory(customer_no="OTHER", id_type="passport", id_number="e1234567")
+    row = ["K0001", "单丽", "个人", "rm", "女", "1985-03-02", "passport", "e1234567", ""]
+    with pytest.raises(ImportRejected) as rejected:
+        import_customers(name="a.csv", data=csv_bytes([row]), actor=personas.admin)
+    assert [(e.row, e.column) for e in rejected.value.errors] == [(2, "证件号码")]
+
+
+def test_star_points_too_big_for_their_column_are_refused_not_a_crash(personas):
+    CustomerFactory(customer_no="K0001", primary_rm=personas.rm)
+    balances = csv_bytes(
+        [["K0001", "2026-09", "250000", "10000000000000"]],
+        header=["客户号", "月份", "日均金融资产", "星点值"],
+    )
+    with pytest.raises(ImportRejected) as rejected:
+        import_balances(name="b.csv", data=balances, actor=personas.admin)
+    assert [(e.row, e.column) for e in rejected.value.errors] == [(2, "星点值")]
+
+
 # --- the report of every problem ----------------------------------------------------------
 
 
