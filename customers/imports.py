@@ -437,13 +437,9 @@ def read_records(name, data, columns) -> Sheet:
     return Sheet(header, records, errors, label, set(positions))
 
 
-def rule_errors(number, found: dict, label: dict, skip=()) -> list:
+def rule_errors(number, found: dict, label: dict) -> list:
     """RowErrors of one row from a rules function's ``{field: [messages]}``."""
-    return [
-        RowError(number, label[name], " ".join(messages))
-        for name, messages in found.items()
-        if name not in skip
-    ]
+    return [RowError(number, label[name], " ".join(messages)) for name, messages in found.items()]
 
 
 def assign(obj, values: dict) -> None:

@@ -394,11 +394,15 @@ def import_report(request, token):
         raise PermissionDenied
     token = Path(token).name
     data_path, errors_path = IMPORT_DIR / f"{token}.rejected", IMPORT_DIR / f"{token}.json"
-    if not token.startswith(f"{request.user.pk}-") or not errors_path.is_file():
+    if not token.startswith(f"{request.user.pk}-"):
         raise Http404
-    kept = json.loads(errors_path.read_text(encoding="utf-8"))
+    try:
+        kept = json.loads(errors_path.read_text(encoding="utf-8"))
+        data = data_path.read_bytes()
+    except FileNotFoundError as error:  # never kept, or removed after a day
+        raise Http404 from error
     errors = [RowError(row, column, message) for row, column, message in kept["errors"]]
-    report = imports.error_report(name=kept["name"], data=data_path.read_bytes(), errors=errors)
+    report = imports.error_report(name=kept["name"], data=data, errors=errors)
     response = HttpResponse(report, content_type=imports.XLSX)
     filename = f"{Path(kept['name']).stem}-{_('problems')}.xlsx"
     response["Content-Disposition"] = content_disposition_header(True, filename)
