@@ -34,7 +34,13 @@ def analyze() -> None:
 
 
 def reserve_ids(model, count: int) -> list[int]:
-    """Primary keys for ``count`` new rows, taken from the table's own sequence."""
+    """Primary keys for ``count`` new rows, never used before by the table.
+
+    PostgreSQL takes them from the table's sequence. SQLite takes them after the highest id
+    the table ever had (Django's tables there are AUTOINCREMENT, which keeps it in
+    ``sqlite_sequence``) and moves that mark past them; the highest id still in the table is
+    not enough: after a delete, a new row would take a deleted one's id and inherit its
+    history rows."""
     if count <= 0:
         return []
     table = model._meta.db_table
@@ -45,9 +51,16 @@ def reserve_ids(model, count: int) -> list[int]:
                 [table, count],
             )
             return [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        row = cursor.fetchone()
         cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')  # noqa: S608
-        start = cursor.fetchone()[0] + 1
-        return list(range(start, start + count))
+        start = max(row[0] if row else 0, cursor.fetchone()[0]) + 1
+        last = start + count - 1
+        if row:
+            cursor.execute("UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [last, table])
+        else:
+            cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, last])
+        return list(range(start, last + 1))
 
 
 def _sqlite_value(value):

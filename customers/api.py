@@ -1,4 +1,3 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -46,6 +45,9 @@ class CustomerSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["star_level", "monthly_avg_assets", "updated_at"]
+        # The unique ID number is one of the customer's rules in validate(), with the form's
+        # message; DRF's own check of the constraint would answer first, in other words.
+        validators = []
 
     def __init__(self, *args, masked=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,18 +70,24 @@ class CustomerSerializer(serializers.ModelSerializer):
         return validators.normalise_mobile(value) if value else ""
 
     def validate(self, attrs):
+        """The customer's rules, the same as the form's and the import's
+        (customers.validators.check_customer), on the values after this change."""
         instance = self.instance
-        id_type = attrs.get("id_type", instance.id_type if instance else "")
-        id_number = (attrs.get("id_number", instance.id_number if instance else "") or "").strip()
-        if id_number:
-            try:
-                attrs["id_number"] = services.check_id_number(
-                    id_type=id_type,
-                    id_number=id_number,
-                    exclude_pk=instance.pk if instance else None,
-                )
-            except DjangoValidationError as error:
-                raise serializers.ValidationError({"id_number": list(error.messages)}) from error
+        values = {
+            name: attrs.get(name, getattr(instance, name) if instance else None)
+            for name in validators.CUSTOMER_RULE_FIELDS
+        }
+        errors = validators.check_customer(
+            values,
+            id_taken=lambda id_type, id_number: validators.id_number_in_use(
+                id_type, id_number, exclude_pk=instance.pk if instance else None
+            ),
+        )
+        if errors:
+            raise serializers.ValidationError(errors)
+        for name in ("id_number", "mobile"):
+            if name in attrs:
+                attrs[name] = values[name]
         return attrs
 
 

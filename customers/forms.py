@@ -1,6 +1,5 @@
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -8,7 +7,7 @@ from crm.forms import StyledFormMixin
 
 from . import validators
 from .models import PROFILE_FIELDS, Customer, Tag
-from .services import check_id_number, handover_targets
+from .services import handover_targets
 
 
 class RmChoiceField(forms.ModelChoiceField):
@@ -25,7 +24,10 @@ class RmMultipleChoiceField(forms.ModelMultipleChoiceField):
 
 class CustomerForm(StyledFormMixin, forms.ModelForm):
     """The customer file. Who holds it depends on the actor: an RM files customers as their
-    own; a head or an admin picks the primary and assisting RMs among those they can see."""
+    own; a head or an admin picks the primary and assisting RMs among those they can see.
+
+    The customer's rules (ID type and number, mobile, birth date, formulas) are the model's
+    clean(), which calls customers.validators.check_customer like the API and the import."""
 
     primary_rm = RmChoiceField(queryset=User.objects.none(), label=_("Primary RM"))
     assistants = RmMultipleChoiceField(
@@ -73,43 +75,12 @@ class CustomerForm(StyledFormMixin, forms.ModelForm):
         mobile = self.cleaned_data.get("mobile", "")
         return validators.normalise_mobile(mobile) if mobile else ""
 
-    def clean_birth_date(self):
-        birth_date = self.cleaned_data.get("birth_date")
-        if birth_date and birth_date > timezone.localdate():
-            raise ValidationError(_("The birth date cannot be in the future."))
-        return birth_date
-
     def clean_tag_names(self):
         raw = self.cleaned_data.get("tag_names", "")
         names = [n.strip() for n in raw.replace("，", ",").split(",") if n.strip()]
         if any(len(n) > 30 for n in names):
             raise ValidationError(_("A tag has at most 30 characters."))
         return list(dict.fromkeys(names))
-
-    def clean(self):
-        cleaned = super().clean()
-        kind, id_type, id_number = (
-            cleaned.get("kind"),
-            cleaned.get("id_type"),
-            (cleaned.get("id_number") or "").strip(),
-        )
-        if id_number and not id_type:
-            self.add_error("id_type", _("Choose the type of the ID number."))
-        if kind == Customer.Kind.CORPORATE and id_type and id_type != Customer.IdType.USCC:
-            self.add_error(
-                "id_type", _("A company is identified by its unified social credit code.")
-            )
-        if kind == Customer.Kind.INDIVIDUAL and id_type == Customer.IdType.USCC:
-            self.add_error("id_type", _("A person cannot have a unified social credit code."))
-        if id_number:
-            try:
-                id_number = check_id_number(
-                    id_type=id_type, id_number=id_number, exclude_pk=self.instance.pk
-                )
-            except ValidationError as error:
-                self.add_error("id_number", error)
-        cleaned["id_number"] = id_number
-        return cleaned
 
     def mobile_shared_with_others(self):
         """Whether another customer has this mobile number (a warning, not an error)."""

@@ -3,6 +3,9 @@
 Rules:
 - A file is all or nothing: every row is checked first; one bad row rejects the whole file
   with a report naming the row, the column and the reason, and nothing is written.
+- Every row is checked completely in one pass: unreadable cells, the customer's rules
+  (customers.validators, the same as the form's and the API's), lookups and duplicate keys
+  are all reported together, sorted by row and then by column.
 - Rows are upserted by their natural key (customer number; product and account number;
   customer and month), so importing the same file twice changes nothing.
 - CSV files may be UTF-8, UTF-8 with BOM or GB18030 (what Excel writes in China).
@@ -13,7 +16,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -23,6 +26,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -69,6 +77,17 @@ class RowError:
         }
 
 
+def sorted_errors(errors, header):
+    """By row, then by the column's place in the file: a whole row's problem first, then its
+    columns from left to right (a column the file lacks after them)."""
+    place = {}
+    for index, name in enumerate(header):
+        place.setdefault(name, index)
+    return sorted(
+        errors, key=lambda e: (e.row, place.get(e.column, len(header)) if e.column else -1)
+    )
+
+
 @dataclass
 class ImportResult:
     created: int = 0
@@ -84,8 +103,11 @@ class ImportResult:
 # --- reading files ----------------------------------------------------------------------------
 
 
-def read_table(name: str, data: bytes) -> tuple[list[str], list[list]]:
-    """The header and the rows of an .xlsx or .csv file."""
+def read_table(name: str, data: bytes) -> tuple[list[str], list[list], int]:
+    """The header, the rows below it and the header's row number in an .xlsx or .csv file.
+
+    Empty rows are kept (and skipped when checking), so that every row keeps the number the
+    spreadsheet shows."""
     lower = name.lower()
     if lower.endswith(".xlsx"):
         # calamine (Rust) reads a sheet ten times faster than openpyxl, in less memory.
@@ -100,11 +122,17 @@ def read_table(name: str, data: bytes) -> tuple[list[str], list[list]]:
         rows = list(csv.reader(io.StringIO(decode_csv(data))))
     else:
         raise ImportRejected([RowError(1, "", _("Upload an .xlsx or a .csv file."))])
-    rows = [r for r in rows if any(c not in (None, "") for c in r)]
-    if not rows:
+    start = next((i for i, r in enumerate(rows) if not is_empty(r)), None)
+    if start is None:
         raise ImportRejected([RowError(1, "", _("The file is empty."))])
-    header = [str(c).strip() if c is not None else "" for c in rows[0]]
-    return header, rows[1:]
+    header = [str(c).strip() if c is not None else "" for c in rows[start]]
+    return header, rows[start + 1 :], start + 1
+
+
+def is_empty(row) -> bool:
+    if row and row[0] not in (None, ""):
+        return False  # most rows: a fast exit
+    return all(c in (None, "") for c in row)
 
 
 def decode_csv(data: bytes) -> str:
@@ -132,6 +160,11 @@ def text(value, max_length=200):
     if len(value) > max_length:
         raise ValidationError(_("At most %(n)d characters.") % {"n": max_length})
     return value
+
+
+def plain_text(value):
+    """Text that is not a spreadsheet formula (keys and codes of holdings and balances)."""
+    return validators.refuse_formula(text(value))
 
 
 def parse_date(value):
@@ -169,7 +202,8 @@ def parse_month(value):
     return date(int(match[1]), int(match[2]), 1)
 
 
-def parse_amount(value, required=True):
+def parse_amount(value, required=True, digits=16):
+    """A number with two decimals that fits a column of ``digits`` digits in all."""
     if value in (None, ""):
         if required:
             raise ValidationError(_("This column needs a value."))
@@ -178,7 +212,7 @@ def parse_amount(value, required=True):
         amount = Decimal(str(value).replace(",", "").strip())
     except InvalidOperation as error:
         raise ValidationError(_("%(value)s is not a number.") % {"value": value}) from error
-    if not amount.is_finite() or abs(amount) >= Decimal("1e14"):
+    if not amount.is_finite() or abs(amount) >= Decimal(10) ** (digits - 2):
         raise ValidationError(_("%(value)s is not a number.") % {"value": value})
     return amount.quantize(Decimal("0.01"))
 
@@ -268,18 +302,18 @@ CUSTOMER_COLUMNS = [
 ]
 
 HOLDING_COLUMNS = [
-    Column("customer_no", ("客户号", "customer_no"), required=True),
-    Column("product", ("产品代码", "product_code"), required=True),
-    Column("account_no", ("账号", "account_no"), required=True),
+    Column("customer_no", ("客户号", "customer_no"), plain_text, required=True),
+    Column("product", ("产品代码", "product_code"), plain_text, required=True),
+    Column("account_no", ("账号", "account_no"), plain_text, required=True),
     Column("amount", ("金额", "amount"), parse_amount, required=True),
-    Column("currency", ("币种", "currency")),
+    Column("currency", ("币种", "currency"), plain_text),
     Column("opened_on", ("开立日期", "opened_on"), parse_date),
     Column("matures_on", ("到期日", "matures_on"), parse_date),
     Column("status", ("状态", "status"), choice(Holding.Status.choices)),
 ]
 
 BALANCE_COLUMNS = [
-    Column("customer_no", ("客户号", "customer_no"), required=True),
+    Column("customer_no", ("客户号", "customer_no"), plain_text, required=True),
     Column("month", ("月份", "month"), parse_month, required=True),
     Column(
         "avg_financial_assets",
@@ -289,45 +323,56 @@ BALANCE_COLUMNS = [
     ),
     Column("avg_deposits", ("日均存款", "avg_deposits"), lambda v: parse_amount(v, required=False)),
     Column("avg_loans", ("日均贷款", "avg_loans"), lambda v: parse_amount(v, required=False)),
-    Column("star_points", ("星点值", "star_points"), lambda v: parse_amount(v, required=False)),
+    # star_points is numeric(14, 2): a bigger number would fail when written, not here.
+    Column(
+        "star_points",
+        ("星点值", "star_points"),
+        lambda v: parse_amount(v, required=False, digits=14),
+    ),
 ]
 
 
-def parse_rows(header, rows, columns):
-    """Map headers to columns and parse every cell; returns (records, errors).
-
-    Each record is ``(row_number, {column name: value})``.
-    """
+def column_positions(header, columns) -> tuple[dict, list]:
+    """{column name: its index in the file}, and an error for each required column missing."""
     positions, errors = {}, []
     normalised = [h.strip().lower() for h in header]
     for column in columns:
-        found = [i for i, h in enumerate(normalised) if h in {a.lower() for a in column.headers}]
+        accepted = {a.lower() for a in column.headers}
+        found = [i for i, h in enumerate(normalised) if h in accepted]
         if found:
             positions[column.name] = found[0]
         elif column.required:
             errors.append(RowError(1, column.headers[0], _("This required column is missing.")))
-    if errors:
-        return [], errors
-    records = []
+    return positions, errors
+
+
+def parse_rows(header, rows, columns, positions, first_row=2):
+    """Parse every cell of every row; returns (records, errors).
+
+    Each record is ``(row_number, {column name: value})``; a cell that cannot be read is
+    reported and left out of its row's values, and the row's other checks still run."""
+    errors, records = [], []
+    wanted = [
+        (c.name, positions[c.name], c.parse, c.required) for c in columns if c.name in positions
+    ]
     for offset in range(len(rows)):
         # Each raw row is let go once parsed, so a big file is not held twice in memory.
         row, rows[offset] = rows[offset], None
-        number = offset + 2
+        if is_empty(row):
+            continue
+        number = offset + first_row
         values = {}
-        for column in columns:
-            if column.name not in positions:
-                continue
-            index = positions[column.name]
+        for name, index, parse, required in wanted:
             raw = row[index] if index < len(row) else None
             try:
-                value = column.parse(raw)
+                value = parse(raw)
             except ValidationError as error:
                 errors.append(RowError(number, header[index], " ".join(error.messages)))
                 continue
-            if column.required and value in ("", None):
+            if required and value in ("", None):
                 errors.append(RowError(number, header[index], _("This column needs a value.")))
                 continue
-            values[column.name] = value
+            values[name] = value
         records.append((number, values))
     return records, errors
 
@@ -360,14 +405,41 @@ def lookup(model, field_name, values, **filters):
 # --- the three importers ------------------------------------------------------------------
 
 
-def read_records(name, data, columns):
-    """Parsed rows and each column's header for reports; unreadable cells reject the file
-    before any lookup, since later checks need every required value."""
-    header, rows = read_table(name, data)
-    records, errors = parse_rows(header, rows, columns)
+@dataclass
+class Sheet:
+    """A file's rows as parsed, with what the checks need to report on them."""
+
+    header: list
+    records: list
+    errors: list
+    label: dict  # column name → its header as the file spells it (or ours, if absent)
+    present: set  # the columns the file has
+
+    def failed(self, values, name) -> bool:
+        """Whether the row's cell of this column could not be read (reported already)."""
+        return name in self.present and name not in values
+
+    def reject(self):
+        raise ImportRejected(sorted_errors(self.errors, self.header))
+
+
+def read_records(name, data, columns) -> Sheet:
+    """Parsed rows and each column's header for reports. A required column missing rejects
+    the file at once; every other problem is collected with the rows' other checks."""
+    header, rows, header_row = read_table(name, data)
+    positions, errors = column_positions(header, columns)
     if errors:
         raise ImportRejected(errors)
-    return records, errors, {c.name: c.headers[0] for c in columns}
+    records, errors = parse_rows(header, rows, columns, positions, header_row + 1)
+    label = {
+        c.name: header[positions[c.name]] if c.name in positions else c.headers[0] for c in columns
+    }
+    return Sheet(header, records, errors, label, set(positions))
+
+
+def rule_errors(number, found: dict, label: dict) -> list:
+    """RowErrors of one row from a rules function's ``{field: [messages]}``."""
+    return [RowError(number, label[name], " ".join(messages)) for name, messages in found.items()]
 
 
 def assign(obj, values: dict) -> None:
@@ -391,25 +463,20 @@ def summarise(objects) -> tuple[ImportResult, list, list]:
 
 
 def import_customers(*, name: str, data: bytes, actor, dry_run: bool = False) -> ImportResult:
-    records, errors, label = read_records(name, data, CUSTOMER_COLUMNS)
+    sheet = read_records(name, data, CUSTOMER_COLUMNS)
+    records, errors, label = sheet.records, sheet.errors, sheet.label
     find_duplicates(records, lambda v: v.get("customer_no"), label["customer_no"], errors)
-    find_duplicates(
-        records,
-        lambda v: (v.get("id_type"), v.get("id_number")) if v.get("id_number") else None,
-        label["id_number"],
-        errors,
-    )
-    rm_keys = {v["primary_rm"] for _n, v in records}
+    rm_keys = {v.get("primary_rm") for _n, v in records}
     rms = {
         **lookup(User, "username", rm_keys, role=User.Role.RM),
         **lookup(User, "employee_no", rm_keys, role=User.Role.RM),
     }
     branches = lookup(Branch, "code", {v.get("branch") for _n, v in records})
-    existing = lookup(Customer, "customer_no", {v["customer_no"] for _n, v in records})
-    taken_ids = _taken_id_numbers(records, existing)
+    existing = lookup(Customer, "customer_no", {v.get("customer_no") for _n, v in records})
+    taken_ids = _taken_id_numbers(records)
 
     if dry_run:
-        return _check_customers(records, errors, label, rms, branches, existing, taken_ids)[0]
+        return _check_customers(sheet, rms, branches, existing, taken_ids)[0]
     reason = _("Imported from %(file)s") % {"file": name}
     with transaction.atomic():
         # New customers are written chunk by chunk while the next rows are checked; a bad
@@ -424,9 +491,7 @@ def import_customers(*, name: str, data: bytes, actor, dry_run: bool = False) ->
             ids = iter(reserve_ids(Customer, len(records)))
             try:
                 result, changed = _check_customers(
-                    records,
-                    errors,
-                    label,
+                    sheet,
                     rms,
                     branches,
                     existing,
@@ -442,18 +507,21 @@ def import_customers(*, name: str, data: bytes, actor, dry_run: bool = False) ->
     return result
 
 
-def _check_customers(records, errors, label, rms, branches, existing, taken_ids, write=None):
+def _check_customers(sheet, rms, branches, existing, taken_ids, write=None):
     """Check every row; hand the new customers' rows to ``write`` in chunks while no row has
     failed. Returns (result, changed customers), or raises ImportRejected."""
+    records, errors, label = sheet.records, sheet.errors, sheet.label
     now = timezone.now()
+    today = timezone.localdate()
+    seen_ids = {}  # (ID type, ID number) → the first row that has it
     new, changed, preview, unchanged, created = [], [], [], 0, 0
     for index in range(len(records)):
         # Let each parsed row go once its customer exists (memory, at 100,000 rows).
         (number, values), records[index] = records[index], None
         # Every problem of a row is reported, not only the first.
         row_errors = []
-        rm = rms.get(values["primary_rm"])
-        if rm is None or not rm.is_active:
+        rm = rms.get(values.get("primary_rm"))
+        if "primary_rm" in values and (rm is None or not rm.is_active):
             row_errors.append(
                 RowError(
                     number,
@@ -466,12 +534,14 @@ def _check_customers(records, errors, label, rms, branches, existing, taken_ids,
             branch = branches.get(values["branch"])
             if branch is None:
                 row_errors.append(RowError(number, label["branch"], _("No branch has this code.")))
-        customer = existing.get(values["customer_no"]) or Customer(
-            customer_no=values["customer_no"]
+        customer = existing.get(values.get("customer_no")) or Customer(
+            customer_no=values.get("customer_no", "")
         )
-        row_errors += _apply_customer(customer, values, rm, branch, label, number, taken_ids)
+        row_errors += _apply_customer(
+            customer, values, rm, branch, sheet, number, taken_ids, seen_ids, today
+        )
         errors += row_errors
-        if row_errors:
+        if row_errors or rm is None or branch is None:
             continue
         if len(preview) < PREVIEW_ROWS:
             preview.append(customer)
@@ -488,7 +558,7 @@ def _check_customers(records, errors, label, rms, branches, existing, taken_ids,
         else:
             unchanged += 1
     if errors:
-        raise ImportRejected(errors)
+        sheet.reject()
     if write is not None and new:
         write(new)
     result = ImportResult(
@@ -597,11 +667,20 @@ NOT_IMPORTED = [
 ]
 
 
-def _taken_id_numbers(records, existing):
-    """ID numbers in the file that belong to customers with another customer number."""
-    numbers = {v.get("id_number", "").upper() for _n, v in records if v.get("id_number")}
+def _taken_id_numbers(records):
+    """{(ID type, ID number): customer number} of the archive's customers who have one of the
+    ID numbers in the file."""
+    # As typed and in capitals: resident IDs and credit codes are stored in capitals, other
+    # ID numbers as typed.
+    numbers = list(
+        {
+            n
+            for _n, v in records
+            if v.get("id_number")
+            for n in (v["id_number"], v["id_number"].upper())
+        }
+    )
     taken = {}
-    numbers = list(numbers)
     for start in range(0, len(numbers), CHUNK):
         for customer_no, id_type, id_number in Customer.objects.filter(
             id_number__any_of=numbers[start : start + CHUNK]
@@ -610,59 +689,37 @@ def _taken_id_numbers(records, existing):
     return taken
 
 
-def _apply_customer(customer, values, rm, branch, label, number, taken_ids):
-    errors = []
-    kind = values["kind"]
-    id_type = values.get("id_type", "")
-    id_number = values.get("id_number", "")
-    if id_number and not id_type:
-        errors.append(RowError(number, label["id_type"], _("Choose the type of the ID number.")))
-    normalise = validators.ID_NORMALISERS.get(id_type)
-    if id_number and normalise:
-        try:
-            id_number = normalise(id_number)
-        except ValidationError as error:
-            errors.append(RowError(number, label["id_number"], " ".join(error.messages)))
-    if kind == Customer.Kind.CORPORATE and id_type and id_type != Customer.IdType.USCC:
-        errors.append(
-            RowError(
-                number,
-                label["id_type"],
-                _("A company is identified by its unified social credit code."),
+def _apply_customer(customer, values, rm, branch, sheet, number, taken_ids, seen_ids, today):
+    """Check one row with the customer's rules (the same as the form's and the API's) and
+    the field checks, then set its values on ``customer``; returns the row's errors."""
+    label = sheet.label
+    rules = {name: values[name] for name in validators.CUSTOMER_RULE_FIELDS if name in values}
+    found = validators.check_customer(
+        rules,
+        id_taken=lambda id_type, id_number: (
+            taken_ids.get((id_type, id_number), customer.customer_no) != customer.customer_no
+        ),
+        today=today,
+    )
+    errors = rule_errors(number, found, label)
+    id_type, id_number = rules.get("id_type", ""), rules.get("id_number", "")
+    if id_number and "id_number" not in found:
+        first = seen_ids.setdefault((id_type, id_number), number)
+        if first != number:
+            errors.append(
+                RowError(number, label["id_number"], _("Same key as row %(row)d.") % {"row": first})
             )
-        )
-    owner = taken_ids.get((id_type, id_number))
-    if id_number and owner and owner != customer.customer_no:
-        errors.append(
-            RowError(
-                number,
-                label["id_number"],
-                _("A customer with this ID number is already in the archive."),
-            )
-        )
-    mobile = values.get("mobile", "")
-    if mobile:
-        try:
-            mobile = validators.normalise_mobile(mobile)
-        except ValidationError as error:
-            errors.append(RowError(number, label["mobile"], " ".join(error.messages)))
-    if values.get("birth_date") and values["birth_date"] > timezone.localdate():
-        errors.append(
-            RowError(number, label["birth_date"], _("The birth date cannot be in the future."))
-        )
-    if errors or rm is None or branch is None:
-        return errors
     new_values = {
-        "name": values["name"],
-        "kind": kind,
-        "primary_rm_id": rm.pk,
-        "branch_id": branch.pk,
+        "name": values.get("name", ""),
+        "kind": values.get("kind", ""),
+        "primary_rm_id": rm.pk if rm else None,
+        "branch_id": branch.pk if branch else None,
         "gender": values.get("gender", ""),
         "birth_date": values.get("birth_date"),
         "lunar_birthday": values.get("lunar_birthday", False),
         "id_type": id_type,
         "id_number": id_number,
-        "mobile": mobile,
+        "mobile": rules.get("mobile", ""),
         "email": values.get("email", ""),
         "address": values.get("address", ""),
         "employer": values.get("employer", ""),
@@ -677,6 +734,9 @@ def _apply_customer(customer, values, rm, branch, label, number, taken_ids):
     customer._import_old_rm = customer.primary_rm_id
     assign(customer, new_values)
     for field_name, messages in clean_imported_fields(customer).items():
+        # A cell already reported (unreadable, or against a rule) is not reported twice.
+        if field_name in found or sheet.failed(values, field_name):
+            continue
         errors.append(RowError(number, label.get(field_name, field_name), " ".join(messages)))
     return errors
 
@@ -723,62 +783,65 @@ def clean_imported_fields(customer) -> dict[str, list[str]]:
 
 
 def import_holdings(*, name: str, data: bytes, actor, dry_run: bool = False) -> ImportResult:
-    records, errors, label = read_records(name, data, HOLDING_COLUMNS)
-    find_duplicates(records, lambda v: (v["product"], v["account_no"]), label["account_no"], errors)
-    customers = lookup(Customer, "customer_no", {v["customer_no"] for _n, v in records})
-    products = lookup(Product, "code", {v["product"] for _n, v in records})
-    existing = (
-        {
-            (h.product_id, h.account_no): h
-            for h in Holding.objects.filter(
-                customer__in=list(customers.values()),
-                account_no__in=[v["account_no"] for _n, v in records],
-            )
-        }
-        if customers
-        else {}
+    sheet = read_records(name, data, HOLDING_COLUMNS)
+    records, errors, label = sheet.records, sheet.errors, sheet.label
+    find_duplicates(
+        records,
+        lambda v: (v["product"], v["account_no"]) if "product" in v and "account_no" in v else None,
+        label["account_no"],
+        errors,
     )
+    customers = lookup(Customer, "customer_no", {v.get("customer_no") for _n, v in records})
+    products = lookup(Product, "code", {v.get("product") for _n, v in records})
+    # Every holding of these accounts, whoever holds it: an account of a customer who is not
+    # in the file is refused here, not by the unique constraint when writing.
+    existing = {}
+    accounts = list({v["account_no"] for _n, v in records if "account_no" in v})
+    product_ids = [p.pk for p in products.values()]
+    for start in range(0, len(accounts) if product_ids else 0, CHUNK):
+        for h in Holding.objects.filter(
+            product_id__in=product_ids, account_no__in=accounts[start : start + CHUNK]
+        ):
+            existing[(h.product_id, h.account_no)] = h
     holdings = []
     for number, values in records:
-        customer = customers.get(values["customer_no"])
-        product = products.get(values["product"])
-        if customer is None:
-            errors.append(RowError(number, label["customer_no"], _("No customer has this number.")))
-            continue
-        if product is None:
-            errors.append(RowError(number, label["product"], _("No product has this code.")))
-            continue
-        holding = existing.get((product.pk, values["account_no"])) or Holding(
-            product=product, account_no=values["account_no"]
-        )
-        if holding.pk and holding.customer_id != customer.pk:
-            errors.append(
-                RowError(
-                    number, label["account_no"], _("This account belongs to another customer.")
+        row_errors = rule_errors(number, validators.check_holding(values), label)
+        customer = customers.get(values.get("customer_no"))
+        if "customer_no" in values and customer is None:
+            row_errors.append(
+                RowError(number, label["customer_no"], _("No customer has this number."))
+            )
+        product = products.get(values.get("product"))
+        if "product" in values and product is None:
+            row_errors.append(RowError(number, label["product"], _("No product has this code.")))
+        holding = None
+        if product is not None and "account_no" in values:
+            holding = existing.get((product.pk, values["account_no"])) or Holding(
+                product=product, account_no=values["account_no"]
+            )
+            if customer is not None and holding.pk and holding.customer_id != customer.pk:
+                row_errors.append(
+                    RowError(
+                        number, label["account_no"], _("This account belongs to another customer.")
+                    )
                 )
-            )
+        errors += row_errors
+        if row_errors or customer is None or holding is None or "amount" not in values:
             continue
-        new_values = {
-            "customer_id": customer.pk,
-            "amount": values["amount"],
-            "currency": (values.get("currency") or "CNY").upper()[:3],
-            "opened_on": values.get("opened_on"),
-            "matures_on": values.get("matures_on"),
-            "status": values.get("status") or Holding.Status.ACTIVE,
-        }
-        if (
-            new_values["opened_on"]
-            and new_values["matures_on"]
-            and new_values["matures_on"] < new_values["opened_on"]
-        ):
-            errors.append(
-                RowError(number, label["matures_on"], _("A holding cannot mature before it opens."))
-            )
-            continue
-        assign(holding, new_values)
+        assign(
+            holding,
+            {
+                "customer_id": customer.pk,
+                "amount": values["amount"],
+                "currency": (values.get("currency") or "CNY").upper()[:3],
+                "opened_on": values.get("opened_on"),
+                "matures_on": values.get("matures_on"),
+                "status": values.get("status") or Holding.Status.ACTIVE,
+            },
+        )
         holdings.append(holding)
     if errors:
-        raise ImportRejected(errors)
+        sheet.reject()
     result, new, changed = summarise(holdings)
     if not dry_run:
         reason = _("Imported from %(file)s") % {"file": name}
@@ -798,43 +861,47 @@ def import_holdings(*, name: str, data: bytes, actor, dry_run: bool = False) -> 
 
 
 def import_balances(*, name: str, data: bytes, actor, dry_run: bool = False) -> ImportResult:
-    records, errors, label = read_records(name, data, BALANCE_COLUMNS)
-    find_duplicates(records, lambda v: (v["customer_no"], v["month"]), label["month"], errors)
-    customers = lookup(Customer, "customer_no", {v["customer_no"] for _n, v in records})
+    sheet = read_records(name, data, BALANCE_COLUMNS)
+    records, errors, label = sheet.records, sheet.errors, sheet.label
+    find_duplicates(
+        records,
+        lambda v: (v["customer_no"], v["month"]) if "customer_no" in v and "month" in v else None,
+        label["month"],
+        errors,
+    )
+    customers = lookup(Customer, "customer_no", {v.get("customer_no") for _n, v in records})
     existing = {}
     ids = [c.pk for c in customers.values()]
     for start in range(0, len(ids), CHUNK):
         for b in MonthlyBalance.objects.filter(customer_id__in=ids[start : start + CHUNK]):
             existing[(b.customer_id, b.month)] = b
     balances = []
-    this_month = timezone.localdate().replace(day=1)
+    today = timezone.localdate()
     for number, values in records:
-        customer = customers.get(values["customer_no"])
-        if customer is None:
-            errors.append(RowError(number, label["customer_no"], _("No customer has this number.")))
-            continue
-        if values["month"] > this_month:
-            errors.append(RowError(number, label["month"], _("This month has not begun.")))
+        row_errors = rule_errors(number, validators.check_balance(values, today), label)
+        customer = customers.get(values.get("customer_no"))
+        if "customer_no" in values and customer is None:
+            row_errors.append(
+                RowError(number, label["customer_no"], _("No customer has this number."))
+            )
+        errors += row_errors
+        required = ("month", "avg_financial_assets")
+        if row_errors or customer is None or any(k not in values for k in required):
             continue
         balance = existing.get((customer.pk, values["month"])) or MonthlyBalance(
             customer=customer, month=values["month"]
         )
-        new_values = {
-            k: values.get(k, Decimal("0"))
-            for k in ("avg_financial_assets", "avg_deposits", "avg_loans", "star_points")
-        }
+        new_values = {k: values.get(k, Decimal("0")) for k in validators.BALANCE_AMOUNTS}
         assign(balance, new_values)
         balances.append(balance)
     if errors:
-        raise ImportRejected(errors)
+        sheet.reject()
     result, new, changed = summarise(balances)
     if not dry_run:
         with transaction.atomic():
             MonthlyBalance.objects.bulk_create(new, batch_size=CHUNK)
             MonthlyBalance.objects.bulk_update(
-                changed,
-                ["avg_financial_assets", "avg_deposits", "avg_loans", "star_points"],
-                batch_size=CHUNK,
+                changed, list(validators.BALANCE_AMOUNTS), batch_size=CHUNK
             )
     return result
 
@@ -844,3 +911,137 @@ IMPORTERS = {
     "holdings": (import_holdings, HOLDING_COLUMNS),
     "balances": (import_balances, BALANCE_COLUMNS),
 }
+
+
+# --- the error report and the blank templates ---------------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FAULT_FILL = PatternFill("solid", fgColor="FFC7CE")
+
+
+def _report_cell(sheet, value, fault=False):
+    if type(value) is float and value.is_integer():
+        value = int(value)  # how calamine hands whole numbers over
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # text stays text: "=HYPERLINK(…)" is shown, never run
+    if fault:
+        cell.fill = FAULT_FILL
+    return cell
+
+
+def error_report(*, name: str, data: bytes, errors) -> bytes:
+    """A rejected file as .xlsx: its rows where they were, each with its problems in a last
+    column and the cells at fault shaded, so that it can be corrected in place and imported
+    again (the importers ignore the extra column)."""
+    header, rows, header_row = read_table(name, data)
+    place = {}
+    for index, column in enumerate(header):
+        place.setdefault(column, index)
+    by_row = {}
+    for error in errors:
+        by_row.setdefault(max(error.row, header_row), []).append(error)
+    width = max([len(header), *(len(r) for r in rows)])
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Problems"))
+    sheet.freeze_panes = f"A{header_row + 1}"
+    for _empty in range(header_row - 1):
+        sheet.append([])
+    for number, row in enumerate([header, *rows], start=header_row):
+        found = by_row.get(number, [])
+        faulty = {place[e.column] for e in found if e.column in place}
+        cells = [_report_cell(sheet, v, i in faulty) for i, v in enumerate(row)]
+        cells += [None] * (width - len(row))
+        lines = [f"{e.column}: {e.message}" if e.column else e.message for e in found]
+        if number == header_row:
+            lines.insert(0, _("Problems"))
+        cells.append(_report_cell(sheet, "\n".join(lines)))
+        sheet.append(cells)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+# The example rows name the demo's data (manage.py seed_demo): on the demo, a template imports
+# as it is; elsewhere, the RM, the customer number and the product are replaced by real ones.
+EXAMPLE_RM = "rm1"
+EXAMPLE_CUSTOMER_NO = "C0000000001"
+EXAMPLE_PRODUCT = "TD-1Y"
+
+
+def template_example(kind: str) -> dict:
+    """The example row of a kind's template: {column name: cell text}."""
+    with translation.override("zh-hans"):
+        if kind == "customers":
+            first17 = "11010819850302123"
+            return {
+                "customer_no": "K2026000001",
+                "name": "张三",
+                "kind": "个人",
+                "primary_rm": EXAMPLE_RM,
+                "branch": "",
+                "gender": "男",
+                "birth_date": "1985-03-02",
+                "lunar_birthday": "否",
+                "id_type": "居民身份证",
+                "id_number": first17 + validators.resident_id_check_char(first17),
+                "mobile": "13800138000",
+                "email": "zhangsan@example.com",
+                "address": "北京市海淀区中关村大街1号",
+                "employer": "北京星辰科技有限公司",
+                "occupation": "工程师",
+                "industry": "信息技术",
+                "risk_grade": "C3",
+                "lifecycle_stage": str(Customer.Lifecycle.NEW.label),
+                "source": "网点营销",
+            }
+        if kind == "holdings":
+            return {
+                "customer_no": EXAMPLE_CUSTOMER_NO,
+                "product": EXAMPLE_PRODUCT,
+                "account_no": "6222020200000000001",
+                "amount": "100000.00",
+                "currency": "CNY",
+                "opened_on": "2026-01-15",
+                "matures_on": "2027-01-15",
+                "status": str(Holding.Status.ACTIVE.label),
+            }
+        last_month = timezone.localdate().replace(day=1) - timedelta(days=1)
+        return {
+            "customer_no": EXAMPLE_CUSTOMER_NO,
+            "month": f"{last_month:%Y-%m}",
+            "avg_financial_assets": "250000.00",
+            "avg_deposits": "200000.00",
+            "avg_loans": "0.00",
+            "star_points": "120",
+        }
+
+
+def blank_template(kind: str) -> bytes:
+    """A kind's import file to fill in (.xlsx): our headers, one example row, and every
+    column formatted as text, so that ID and account numbers keep all their digits."""
+    _importer, columns = IMPORTERS[kind]
+    example = template_example(kind)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = str(dict(IMPORT_KIND_TITLES)[kind])
+    for index, column in enumerate(columns, start=1):
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = max(12, 2.2 * len(column.headers[0]) + 4)
+        sheet.column_dimensions[letter].number_format = "@"
+        for row, value in ((1, column.headers[0]), (2, example[column.name])):
+            cell = sheet.cell(row=row, column=index, value=value)
+            cell.data_type, cell.number_format = "s", "@"
+            if row == 1:
+                cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+IMPORT_KIND_TITLES = [
+    ("customers", gettext_lazy("Customers")),
+    ("holdings", gettext_lazy("Holdings")),
+    ("balances", gettext_lazy("Monthly balances")),
+]

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -13,6 +14,7 @@ from simple_history.models import HistoricalRecords
 from accounts.models import Branch
 from crm import lookups  # noqa: F401 - registers __any_of
 
+from . import validators
 from .birthdays import lunar_md_of, solar_md
 from .pinyin import name_keys
 
@@ -414,6 +416,21 @@ class Customer(models.Model):
 
     DERIVED_FIELDS = ("name_pinyin", "name_initials", "birth_md", "lunar_birth_md")
 
+    def clean(self):
+        """The customer's rules (customers.validators.check_customer), for every ModelForm of
+        a customer: the customer form and the Django admin. The API and the importer call
+        the same function."""
+        values = {name: getattr(self, name) for name in validators.CUSTOMER_RULE_FIELDS}
+        errors = validators.check_customer(
+            values,
+            id_taken=lambda id_type, id_number: validators.id_number_in_use(
+                id_type, id_number, exclude_pk=self.pk
+            ),
+        )
+        self.id_number, self.mobile = values["id_number"], values["mobile"]
+        if errors:
+            raise ValidationError(errors)
+
     def derive_fields(self):
         """Fill the search and birthday keys; bulk inserts call this since they skip save()."""
         self.name_pinyin, self.name_initials = name_keys(
@@ -578,6 +595,13 @@ class KeyContact(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        """A key contact's birthday is a birth date like a customer's: 1900 to today."""
+        try:
+            validators.check_birth_date(self.birthday)
+        except ValidationError as error:
+            raise ValidationError({"birthday": error.messages}) from error
+
 
 class Relation(models.Model):
     """A link between two customers, read from either side."""
@@ -721,6 +745,14 @@ class Holding(models.Model):
     def __str__(self):
         return f"{self.product.name} {self.account_no}"
 
+    def clean(self):
+        """The holding's rules (customers.validators.check_holding), shared with the import."""
+        errors = validators.check_holding(
+            {"amount": self.amount, "opened_on": self.opened_on, "matures_on": self.matures_on}
+        )
+        if errors:
+            raise ValidationError(errors)
+
 
 class MonthlyBalance(models.Model):
     """One customer's month: daily averages (日均) and star points; drives tiers and charts."""
@@ -752,6 +784,14 @@ class MonthlyBalance(models.Model):
 
     def __str__(self):
         return f"{self.customer} {self.month:%Y-%m}"
+
+    def clean(self):
+        """The balance's rules (customers.validators.check_balance), shared with the import."""
+        errors = validators.check_balance(
+            {name: getattr(self, name) for name in ("month", *validators.BALANCE_AMOUNTS)}
+        )
+        if errors:
+            raise ValidationError(errors)
 
 
 class TierChange(models.Model):

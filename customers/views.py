@@ -1,3 +1,5 @@
+import json
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -7,11 +9,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -20,7 +23,7 @@ from accounts.models import User
 from crm.htmx import is_htmx
 from crm.pagination import page_number, paginate
 
-from . import services
+from . import imports, services
 from .birthdays import next_birthday
 from .filters import CustomerFilter
 from .forms import CustomerForm, HandoverForm
@@ -388,6 +391,7 @@ def import_page(request):
                 )
             except ImportRejected as rejected:
                 context["errors"] = rejected.errors
+                context["report"] = keep_error_report(request.user, upload.name, data, rejected)
             else:
                 token = f"{request.user.pk}-{uuid.uuid4().hex}{Path(upload.name).suffix.lower()}"
                 IMPORT_DIR.mkdir(exist_ok=True)
@@ -400,10 +404,12 @@ def import_page(request):
             messages.error(request, _("That upload has expired; choose the file again."))
             return redirect(reverse("customers-import") + f"?kind={kind}")
         name = request.POST.get("file_name") or path.name
+        data = path.read_bytes()
         try:
-            result = importer(name=name, data=path.read_bytes(), actor=request.user)
+            result = importer(name=name, data=data, actor=request.user)
         except ImportRejected as rejected:
             context["errors"] = rejected.errors  # the archive changed since the check
+            context["report"] = keep_error_report(request.user, name, data, rejected)
         else:
             messages.success(
                 request,
@@ -421,6 +427,65 @@ def import_page(request):
             path.unlink(missing_ok=True)
             return redirect(reverse("customers-import") + f"?kind={kind}")
     return TemplateResponse(request, "customers/import.html", context)
+
+
+REPORT_KEPT_SECONDS = 24 * 3600
+
+
+def keep_error_report(user, name: str, data: bytes, rejected) -> str | None:
+    """Keep a rejected file and its problems for import_report; returns the report's token,
+    or None when no row was checked (an unreadable file, a missing column)."""
+    if not any(e.row > 1 for e in rejected.errors):
+        return None
+    token = f"{user.pk}-{uuid.uuid4().hex}"
+    IMPORT_DIR.mkdir(exist_ok=True)
+    # A rejected file holds customer data: it is kept a day, for its report, no longer.
+    stale = time.time() - REPORT_KEPT_SECONDS
+    for kept in [*IMPORT_DIR.glob("*.rejected"), *IMPORT_DIR.glob("*.json")]:
+        if kept.stat().st_mtime < stale:
+            kept.unlink(missing_ok=True)
+    (IMPORT_DIR / f"{token}.rejected").write_bytes(data)
+    problems = [[e.row, e.column, e.message] for e in rejected.errors]
+    (IMPORT_DIR / f"{token}.json").write_text(
+        json.dumps({"name": name, "errors": problems}, ensure_ascii=False), encoding="utf-8"
+    )
+    return token
+
+
+@login_required
+def import_report(request, token):
+    """The full list of a rejected file's problems, as the file itself with a column added
+    (.xlsx). Only the admin who uploaded the file gets it."""
+    if not request.user.is_admin:
+        raise PermissionDenied
+    token = Path(token).name
+    data_path, errors_path = IMPORT_DIR / f"{token}.rejected", IMPORT_DIR / f"{token}.json"
+    if not token.startswith(f"{request.user.pk}-"):
+        raise Http404
+    try:
+        kept = json.loads(errors_path.read_text(encoding="utf-8"))
+        data = data_path.read_bytes()
+    except FileNotFoundError as error:  # never kept, or removed after a day
+        raise Http404 from error
+    errors = [RowError(row, column, message) for row, column, message in kept["errors"]]
+    report = imports.error_report(name=kept["name"], data=data, errors=errors)
+    response = HttpResponse(report, content_type=imports.XLSX)
+    filename = f"{Path(kept['name']).stem}-{_('problems')}.xlsx"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+@login_required
+def import_template(request, kind):
+    """A blank file to fill in for an import kind: the headers and one example row."""
+    if not request.user.is_admin:
+        raise PermissionDenied
+    if kind not in IMPORTERS:
+        raise Http404
+    response = HttpResponse(imports.blank_template(kind), content_type=imports.XLSX)
+    filename = f"{_('import template')}-{dict(IMPORT_KINDS)[kind]}.xlsx"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
 
 
 IMPORT_KINDS = [

@@ -338,3 +338,284 @@ def test_a_bad_row_after_chunks_already_written_still_rejects_everything(persona
     assert result.created == 60 == Customer.objects.filter(customer_no__startswith="I").count()
     assert Customer.history.filter(history_type="+").count() == 60
     assert Assignment.objects.filter(customer__customer_no__startswith="I").count() == 60
+
+
+# --- every problem in one pass ------------------------------------------------------------
+
+
+def faulty_rows():
+    """Several kinds of fault in several rows (the good rows' columns, HEADER's order)."""
+    return [
+        # row 2: a bad date and a wrong check digit
+        ["K0001", "单丽", "个人", "rm", "女", "1985-13-45", "居民身份证", "110105194912310021", ""],
+        # row 3: an unknown RM and a 7-digit mobile
+        ["K0002", "曾强", "个人", "nobody", "男", "1979-12-31", "", "", "1381234"],
+        # row 4: the customer number of row 2
+        ["K0001", "别人", "个人", "rm", "", "", "", "", ""],
+        # row 5: a formula for a name; a company with a resident ID number
+        ["K0005", '=HYPERLINK("http://x.example","点我")', "对公", "rm", "", ""]
+        + ["居民身份证", "440524188001010014", ""],
+    ]
+
+
+EXPECTED_FAULTS = [
+    (2, "出生日期"),
+    (2, "证件号码"),
+    (3, "主办客户经理"),
+    (3, "手机号码"),
+    (4, "客户号"),
+    (5, "客户名称"),
+    (5, "证件类型"),
+]
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_every_fault_of_every_row_is_reported_in_one_pass_sorted_by_row_then_column(personas, name):
+    before = archive_state()
+    with pytest.raises(ImportRejected) as rejected:
+        import_customers(name=name, data=FILES[name](faulty_rows()), actor=personas.admin)
+    assert [(e.row, e.column) for e in rejected.value.errors] == EXPECTED_FAULTS
+    assert archive_state() == before
+
+
+def test_row_numbers_are_the_spreadsheets_even_after_empty_rows(personas):
+    rows = [GOOD_ROWS[0], ["", "", ""], [*GOOD_ROWS[1][:8], "123"]]
+    with pytest.raises(ImportRejected) as rejected:
+        import_customers(name="a.csv", data=csv_bytes(rows), actor=personas.admin)
+    assert [(e.row, e.column) for e in rejected.value.errors] == [(4, "手机号码")]
+
+
+# --- crashes and nonsense -----------------------------------------------------------------
+
+HOLDING_HEADER = ["客户号", "产品代码", "账号", "金额", "币种", "开立日期", "到期日", "状态"]
+
+
+def test_an_account_of_a_customer_not_in_the_file_is_refused_not_a_crash(personas):
+    from tests.factories import HoldingFactory
+
+    ProductFactory(code="TD-1Y")
+    owner = CustomerFactory(customer_no="OWNER", primary_rm=personas.other_rm)
+    HoldingFactory(customer=owner, product__code="TD-1Y", account_no="6222001", amount=5)
+    CustomerFactory(customer_no="K0001", primary_rm=personas.rm)
+    data = csv_bytes(
+        [["K0001", "TD-1Y", "6222001", "100", "CNY", "2026-01-01", "2027-01-01", "active"]],
+        header=HOLDING_HEADER,
+    )
+    with pytest.raises(ImportRejected) as rejected:
+        import_holdings(name="h.csv", data=data, actor=personas.admin)
+    assert [(e.row, e.column) for e in rejected.value.errors] == [(2, "账号")]
+    assert Holding.objects.get().customer == owner
+
+
+def test_negative_amounts_and_implausible_dates_are_refused(personas):
+    CustomerFactory(customer_no="K0001", primary_rm=personas.rm)
+    ProductFactory(code="TD-1Y")
+    holdings = csv_bytes(
+        [
+            ["K0001", "TD-1Y", "6222001", "-100", "CNY", "2026-01-01", "2027-01-01", ""],
+            ["K0001", "TD-1Y", "6222002", "100", "CNY", "1900-01-01", "2999-01-01", ""],
+            ["K0001", "TD-1Y", "=cmd|' /C calc'!A0", "100", "CNY", "", "", ""],
+        ],
+        header=HOLDING_HEADER,
+    )
+    with pytest.raises(ImportRejected) as rejected:
+        import_holdings(name="h.csv", data=holdings, actor=personas.admin)
+    assert [(e.row, e.column) for e in rejected.value.errors] == [
+        (2, "金额"),
+        (3, "开立日期"),
+        (3, "到期日"),
+        (4, "账号"),
+    ]
+    balances = csv_bytes(
+        [["K0001", "2026-09", "-250000", "-1"]], header=["客户号", "月份", "日均金融资产", "星点值"]
+    )
+    with pytest.raises(ImportRejected) as rejected:
+        import_balances(name="b.csv", data=balances, actor=personas.admin)
+    assert [(e.row, e.column) for e in rejected.value.errors] == [
+        (2, "日均金融资产"),
+        (2, "星点值"),
+    ]
+    assert not Holding.objects.exists() and not MonthlyBalance.objects.exists()
+
+
+def test_a_formula_for_a_name_is_refused_with_a_clear_message(personas):
+    row = ["K0001", '=HYPERLINK("http://x.example","点我")', *GOOD_ROWS[0][2:]]
+    with pytest.raises(ImportRejected) as rejected:
+        import_customers(name="a.csv", data=csv_bytes([row]), actor=personas.admin)
+    (error,) = rejected.value.errors
+    assert (error.row, error.column) == (2, "客户名称") and "公式" in error.message
+
+
+def test_an_id_number_stored_as_typed_is_found_taken_not_a_crash(personas):
+    CustomerFactory(customer_no="OTHER", id_type="passport", id_number="e1234567")
+    row = ["K0001", "单丽", "个人", "rm", "女", "1985-03-02", "passport", "e1234567", ""]
+    with pytest.raises(ImportRejected) as rejected:
+        import_customers(name="a.csv", data=csv_bytes([row]), actor=personas.admin)
+    assert [(e.row, e.column) for e in rejected.value.errors] == [(2, "证件号码")]
+
+
+def test_star_points_too_big_for_their_column_are_refused_not_a_crash(personas):
+    CustomerFactory(customer_no="K0001", primary_rm=personas.rm)
+    balances = csv_bytes(
+        [["K0001", "2026-09", "250000", "10000000000000"]],
+        header=["客户号", "月份", "日均金融资产", "星点值"],
+    )
+    with pytest.raises(ImportRejected) as rejected:
+        import_balances(name="b.csv", data=balances, actor=personas.admin)
+    assert [(e.row, e.column) for e in rejected.value.errors] == [(2, "星点值")]
+
+
+# --- the report of every problem ----------------------------------------------------------
+
+
+def read_xlsx(data):
+    from openpyxl import load_workbook
+
+    return load_workbook(io.BytesIO(data)).worksheets[0]
+
+
+def test_the_command_writes_every_problem_to_an_xlsx_report(personas, tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(csv_bytes(faulty_rows(), "gb18030"))
+    report = tmp_path / "problems.xlsx"
+    with pytest.raises(CommandError):
+        call_command("import_customers", str(bad), "--errors-to", str(report))
+    assert str(report) in capsys.readouterr().err
+    sheet = read_xlsx(report.read_bytes())
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0] == [*HEADER, "问题"]
+    assert [v or "" for v in rows[1][:9]] == faulty_rows()[0]
+    assert "出生日期" in rows[1][9] and "证件号码" in rows[1][9]
+    assert rows[2][9].startswith("主办客户经理") and "手机号码" in rows[2][9]
+    assert rows[3][9].startswith("客户号")
+    assert len(rows) == 5
+    # The cells at fault are shaded; text stays text, even when it reads like a formula.
+    assert sheet["F2"].fill.fgColor.rgb.endswith("FFC7CE") and sheet["A2"].fill.fill_type is None
+    assert sheet["B5"].data_type != "f" and sheet["B5"].value.startswith("=HYPERLINK")
+
+
+def test_the_page_offers_the_full_report_for_download(client_for, personas):
+    rows = [[f"K{n:04d}", "张三", "个人", "nobody", "", "", "", "", ""] for n in range(250)]
+    upload = io.BytesIO(csv_bytes(rows))
+    upload.name = "many.csv"
+    client = client_for("admin")
+    response = client.post(
+        reverse("customers-import"), {"step": "check", "kind": "customers", "file": upload}
+    )
+    page = response.content.decode()
+    assert len(response.context["errors"]) == 250 and 'data-testid="import-errors-cut"' in page
+    url = reverse("customers-import-report", args=[response.context["report"]])
+    assert url in page
+    download = client.get(url)
+    assert download.status_code == 200 and download["Content-Type"].endswith("sheet")
+    assert "attachment" in download["Content-Disposition"]
+    rows = list(read_xlsx(download.content).iter_rows(values_only=True))
+    assert len(rows) == 251 and all("主办客户经理" in row[9] for row in rows[1:])
+    assert Customer.objects.count() == 0
+
+
+@pytest.mark.parametrize(("persona", "status"), [("rm", 403), ("head", 403), ("other", 404)])
+def test_a_report_is_only_for_the_admin_who_uploaded_the_file(
+    client, client_for, personas, persona, status
+):
+    from tests.factories import UserFactory
+
+    upload = io.BytesIO(csv_bytes([[*GOOD_ROWS[0][:3], "nobody", *GOOD_ROWS[0][4:]]]))
+    upload.name = "bad.csv"
+    token = (
+        client_for("admin")
+        .post(reverse("customers-import"), {"step": "check", "kind": "customers", "file": upload})
+        .context["report"]
+    )
+    user = (
+        UserFactory(username="admin2", role="admin")
+        if persona == "other"
+        else getattr(personas, persona)
+    )
+    client.force_login(user)
+    assert client.get(reverse("customers-import-report", args=[token])).status_code == status
+    client.force_login(personas.admin)
+    missing = reverse("customers-import-report", args=[f"{personas.admin.pk}-nothing"])
+    assert client.get(missing).status_code == 404
+
+
+def test_a_report_is_kept_a_day_and_no_longer(client_for, personas):
+    import os
+    import time
+
+    from customers.views import IMPORT_DIR
+
+    def reject():
+        upload = io.BytesIO(csv_bytes([[*GOOD_ROWS[0][:3], "nobody", *GOOD_ROWS[0][4:]]]))
+        upload.name = "bad.csv"
+        return (
+            client_for("admin")
+            .post(
+                reverse("customers-import"),
+                {"step": "check", "kind": "customers", "file": upload},
+            )
+            .context["report"]
+        )
+
+    old = reject()
+    url = reverse("customers-import-report", args=[old])
+    assert client_for("admin").get(url).status_code == 200
+    two_days_ago = time.time() - 2 * 24 * 3600
+    for suffix in (".rejected", ".json"):
+        os.utime(IMPORT_DIR / f"{old}{suffix}", (two_days_ago, two_days_ago))
+    reject()
+    assert not list(IMPORT_DIR.glob(f"{old}.*"))
+    assert client_for("admin").get(url).status_code == 404
+
+
+# --- blank templates ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "importer"),
+    [("customers", import_customers), ("holdings", import_holdings), ("balances", import_balances)],
+)
+def test_a_blank_template_downloads_and_its_example_row_imports(client_for, org, kind, importer):
+    from customers import imports
+    from tests.factories import UserFactory
+
+    admin = UserFactory(username="admin", role="admin", branch=org.ho)
+    rm = UserFactory(username=imports.EXAMPLE_RM, role="rm", branch=org.b1a)
+    CustomerFactory(customer_no=imports.EXAMPLE_CUSTOMER_NO, primary_rm=rm)
+    ProductFactory(code=imports.EXAMPLE_PRODUCT)
+    client = client_for("admin")
+    response = client.get(reverse("customers-import-template", args=[kind]))
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    sheet = read_xlsx(response.content)
+    header, example = list(sheet.iter_rows(values_only=True))
+    _importer, columns = imports.IMPORTERS[kind]
+    assert list(header) == [c.headers[0] for c in columns]
+    assert all(cell.number_format == "@" for cell in sheet[2])
+    result = importer(name="template.xlsx", data=response.content, actor=admin)
+    assert (result.created, result.updated) == (1, 0)
+
+
+def test_templates_are_for_admins_and_known_kinds(client_for, personas):
+    assert (
+        client_for("rm").get(reverse("customers-import-template", args=["customers"])).status_code
+        == 403
+    )
+    assert (
+        client_for("admin").get(reverse("customers-import-template", args=["nope"])).status_code
+        == 404
+    )
+    page = client_for("admin").get(reverse("customers-import"), {"kind": "holdings"})
+    assert reverse("customers-import-template", args=["holdings"]) in page.content.decode()
+
+
+# --- new ids ------------------------------------------------------------------------------
+
+
+def test_a_new_customer_never_takes_the_id_of_a_deleted_one(personas):
+    gone = CustomerFactory(customer_no="GONE", primary_rm=personas.rm)
+    gone_id = gone.pk
+    gone.delete()
+    import_customers(name="a.csv", data=csv_bytes(GOOD_ROWS[:1]), actor=personas.admin)
+    new = Customer.objects.get(customer_no="K0001")
+    assert new.pk > gone_id
+    assert [h.history_type for h in new.history.all()] == ["+"]
