@@ -57,7 +57,7 @@ class CustomerForm(StyledFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.actor = actor
         targets = handover_targets(actor).select_related("branch").order_by("username")
-        if actor.is_rm:
+        if not actor.may_assign_rms:
             del self.fields["primary_rm"]
             del self.fields["assistants"]
         else:

@@ -10,7 +10,6 @@ from simple_history.utils import bulk_update_with_history
 
 from accounts.models import User
 
-from . import validators
 from .models import Assignment, Customer, CustomerAssistant, SensitiveAccess
 from .signals import customers_handed_over
 
@@ -132,28 +131,6 @@ def _announce_handover(customer, actor):
     customers_handed_over.send(
         sender=Customer, customer_ids=[customer.pk], to_rm=customer.primary_rm, actor=actor
     )
-
-
-def check_id_number(*, id_type: str, id_number: str, exclude_pk=None) -> str:
-    """The ID number in its one stored spelling, checked: a resident ID or a unified social
-    credit code must carry a right check character, and no other customer in the archive may
-    have it. The refusal never says whose customer it is: the other file may be out of the
-    user's scope. Raises ValidationError."""
-    normalise = validators.ID_NORMALISERS.get(id_type)
-    if normalise:
-        id_number = normalise(id_number)
-    taken = Customer.objects.filter(id_type=id_type, id_number=id_number)
-    if exclude_pk:
-        taken = taken.exclude(pk=exclude_pk)
-    if taken.exists():
-        raise ValidationError(
-            _(
-                "A customer with this ID number is already in the archive. "
-                "Ask your branch head or an admin to find the existing file."
-            ),
-            code="taken",
-        )
-    return id_number
 
 
 def handover_targets(actor: User):
