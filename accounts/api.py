@@ -2,11 +2,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 
+from crm.api_schema import ApiSchema
+
 from .models import Branch, User
 
 
 class BranchSerializer(serializers.ModelSerializer):
-    parent = serializers.PrimaryKeyRelatedField(read_only=True)
+    parent = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Branch
@@ -32,6 +34,10 @@ class MeSerializer(serializers.ModelSerializer):
     full_name = serializers.CharField(source="get_full_name", read_only=True)
     role_display = serializers.CharField(source="get_role_display", read_only=True)
     branch = BranchBriefSerializer(read_only=True)
+    # Not an EmailField: a user without an address has "", which is no email address.
+    email = serializers.CharField(
+        read_only=True, help_text="The email address, or an empty string when there is none."
+    )
 
     class Meta:
         model = User
@@ -58,6 +64,7 @@ class MeView(generics.RetrieveUpdateAPIView):
     """The user behind the request. `PATCH` changes only the preferred language and whether
     to be reminded of the customers one assists (`remind_assisted`)."""
 
+    schema = ApiSchema()
     serializer_class = MeSerializer
     http_method_names = ["get", "patch", "head", "options"]
 
@@ -69,6 +76,7 @@ class MeView(generics.RetrieveUpdateAPIView):
 class BranchListView(generics.ListAPIView):
     """Branches the user may see: all for an admin, the subtree for a head, one's own for an RM."""
 
+    schema = ApiSchema()
     serializer_class = BranchSerializer
 
     def get_queryset(self):
@@ -79,6 +87,7 @@ class BranchListView(generics.ListAPIView):
 class UserListView(generics.ListAPIView):
     """Users the user may see: all for an admin, the subtree's for a head, oneself for an RM."""
 
+    schema = ApiSchema()
     serializer_class = UserSerializer
     filterset_fields = ["role", "branch", "is_active"]
 

@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import User
+from crm.api_schema import ApiSchema
 
 from . import services, validators
 from .filters import CustomerFilter
@@ -25,7 +26,7 @@ class CustomerSerializer(serializers.ModelSerializer):
     branch = serializers.SlugRelatedField(slug_field="code", read_only=True)
     primary_rm = UsernameField(queryset=User.objects.none(), required=False)
     assisting_rms = serializers.SerializerMethodField()
-    asset_tier = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    asset_tier = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     # Wider than the stored 11 digits: "+86 138-1234-5678" is accepted and normalised.
     mobile = serializers.CharField(max_length=24, required=False, allow_blank=True)
@@ -140,6 +141,7 @@ class CustomerViewSet(
 ):
     """Customers in the caller's scope (see `Customer.objects.visible_to`)."""
 
+    schema = ApiSchema()
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
 
@@ -255,6 +257,7 @@ class CustomerViewSet(
 class ProductListView(generics.ListAPIView):
     """The product catalogue (not customer data: every logged-in user may read it)."""
 
+    schema = ApiSchema()
     serializer_class = ProductSerializer
     queryset = Product.objects.order_by("category", "code")
     filterset_fields = ["category", "risk_level", "is_active"]

@@ -4,6 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 
+from crm.api_schema import ApiSchema
+
 from .models import Reminder
 from .views import RELATED
 
@@ -84,6 +86,7 @@ class ReminderViewSet(
 ):
     """The caller's own reminders. `PATCH` with `read`, `done` or `snoozed_until`."""
 
+    schema = ApiSchema()
     serializer_class = ReminderSerializer
     filterset_class = ReminderFilter
     http_method_names = ["get", "patch", "head", "options"]

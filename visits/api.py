@@ -5,6 +5,7 @@ from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from crm.api_schema import ApiSchema
 from customers.models import Customer
 
 from . import services
@@ -98,6 +99,7 @@ class VisitViewSet(
 ):
     """Visits of the customers in the caller's scope (see `Visit.objects.visible_to`)."""
 
+    schema = ApiSchema()
     serializer_class = VisitSerializer
     filterset_class = VisitFilter
 
