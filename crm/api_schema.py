@@ -41,6 +41,7 @@ ERROR_DESCRIPTIONS = {
     "401": "No credentials, or credentials that are not valid.",
     "403": "Visible to the caller but not theirs to change.",
     "404": "No such record in the caller's scope, or a page past the last one.",
+    "415": "The body is neither JSON nor form data.",
 }
 
 
@@ -51,7 +52,8 @@ class ApiSchema(AutoSchema):
     - 400 where the caller sends something to check: a body or query parameters;
     - 403 on operations that change something (the edit rule, or a session without CSRF);
     - 404 on operations that name a record in the path, and on paginated lists (page past
-      the last one).
+      the last one);
+    - 415 on operations that take a body, sent in a media type the API does not read.
     """
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
@@ -62,6 +64,8 @@ class ApiSchema(AutoSchema):
         codes = {"401"}
         if "requestBody" in operation or any(p["in"] == "query" for p in parameters):
             codes.add("400")
+        if "requestBody" in operation:
+            codes.add("415")
         if self.method not in ("GET", "HEAD", "OPTIONS"):
             codes.add("403")
         if any(p["in"] == "path" for p in parameters) or self._is_paginated():

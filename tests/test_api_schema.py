@@ -237,6 +237,11 @@ def test_every_operation_answers_as_the_schema_says(
     )
     call("GET", reminder, 404, path="/api/reminders/999999/")
 
+    unreadable = call.client.post("/api/visits/", "<visit/>", content_type="application/xml")
+    assert unreadable.status_code == 415
+    api_schema["/api/visits/"]["POST"].validate_response(as_schemathesis_response(unreadable))
+    assert "415" in openapi["paths"]["/api/visits/"]["post"]["responses"]
+
     anonymous = Recorder(openapi, api_schema, APIClient())
     anonymous("GET", "/api/me/", 401)
     anonymous("POST", "/api/visits/", 401, data=planned)
@@ -252,7 +257,7 @@ def test_every_operation_documents_its_errors_in_the_one_shape(openapi):
         if "{" in path:
             assert "404" in responses, (method, path)
         if method != "GET":
-            assert {"400", "403"} <= set(responses), (method, path)
+            assert {"400", "403", "415"} <= set(responses), (method, path)
         for code, response in responses.items():
             if code.startswith(("4", "5")):
                 assert response["content"]["application/json"]["schema"] == error
