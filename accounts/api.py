@@ -6,7 +6,7 @@ from .models import Branch, User
 
 
 class BranchSerializer(serializers.ModelSerializer):
-    parent = serializers.PrimaryKeyRelatedField(read_only=True)
+    parent = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Branch
@@ -32,6 +32,10 @@ class MeSerializer(serializers.ModelSerializer):
     full_name = serializers.CharField(source="get_full_name", read_only=True)
     role_display = serializers.CharField(source="get_role_display", read_only=True)
     branch = BranchBriefSerializer(read_only=True)
+    # Not an EmailField: a user without an address has "", which is no email address.
+    email = serializers.CharField(
+        read_only=True, help_text="The email address, or an empty string when there is none."
+    )
 
     class Meta:
         model = User

@@ -6,6 +6,10 @@ ordered on an indexed column pages cheaply without it. The HTML lists and the AP
 
 from dataclasses import dataclass
 
+# Databases store row offsets in a signed 64-bit integer; a page that starts beyond it is past
+# the end of any table, and asking the database for it would fail instead of finding nothing.
+MAX_OFFSET = 2**63 - 1
+
 
 @dataclass
 class CountlessPage:
@@ -43,6 +47,8 @@ class CountlessPage:
 
 def paginate(queryset, number: int, size: int) -> CountlessPage:
     offset = (number - 1) * size
+    if offset + size + 1 > MAX_OFFSET:
+        return CountlessPage([], number, size, False)
     # A queryset may know a faster way to read a slice (customers: an RM's book).
     page_slice = getattr(queryset, "page_slice", None)
     if page_slice is not None:

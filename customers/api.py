@@ -24,7 +24,7 @@ class CustomerSerializer(serializers.ModelSerializer):
     branch = serializers.SlugRelatedField(slug_field="code", read_only=True)
     primary_rm = UsernameField(queryset=User.objects.none(), required=False)
     assisting_rms = serializers.SerializerMethodField()
-    asset_tier = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    asset_tier = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     # Wider than the stored 11 digits: "+86 138-1234-5678" is accepted and normalised.
     mobile = serializers.CharField(max_length=24, required=False, allow_blank=True)
@@ -113,7 +113,10 @@ class HoldingSerializer(serializers.ModelSerializer):
 
 
 class RelationSerializer(serializers.Serializer):
-    customer = serializers.IntegerField(help_text="The related customer's id.")
+    customer = serializers.IntegerField(
+        allow_null=True,
+        help_text="The related customer's id when the caller may open them, otherwise null.",
+    )
     name = serializers.CharField()
     kind = serializers.CharField()
     label = serializers.CharField()
@@ -157,6 +160,13 @@ class CustomerViewSet(
             .order_by("-monthly_avg_assets", "-id")
         )
 
+    def filter_queryset(self, queryset):
+        # The list's filters choose customers; a single customer, its holdings and its
+        # relations are found by id alone (``?q=`` on holdings must not hide the customer).
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
     def get_serializer(self, *args, **kwargs):
         kwargs.setdefault("masked", self.action == "list")
         return super().get_serializer(*args, **kwargs)
@@ -199,7 +209,7 @@ class CustomerViewSet(
         services.save_customer(actor=user, customer=customer, assistants=None)
 
     @extend_schema(responses=HoldingSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filterset_class=None)
     def holdings(self, request, pk=None):
         customer = self.get_object()
         rows = customer.holdings.select_related("product").order_by("matures_on", "id")
@@ -209,17 +219,35 @@ class CustomerViewSet(
     @extend_schema(responses=RelationSerializer(many=True))
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def relations(self, request, pk=None):
+        """Relations read from this customer's side. Like the 360 page, a related customer the
+        caller may not open here is named without their id."""
         customer = self.get_object()
-        rows = Relation.objects.filter(
-            Q(from_customer=customer) | Q(to_customer=customer)
-        ).select_related("from_customer", "to_customer")
+        rows = list(
+            Relation.objects.filter(
+                Q(from_customer=customer) | Q(to_customer=customer)
+            ).select_related("from_customer", "to_customer")
+        )
+        others = {
+            r.to_customer_id if r.from_customer_id == customer.pk else r.from_customer_id
+            for r in rows
+        }
+        openable = (
+            set(
+                Customer.objects.visible_to(request.user)
+                .active()
+                .filter(pk__in=others)
+                .values_list("pk", flat=True)
+            )
+            if others
+            else set()
+        )
         data = []
         for r in rows:
             outgoing = r.from_customer_id == customer.pk
             other = r.to_customer if outgoing else r.from_customer
             data.append(
                 {
-                    "customer": other.pk,
+                    "customer": other.pk if other.pk in openable else None,
                     "name": other.name,
                     "kind": r.kind,
                     "label": str(

@@ -147,6 +147,38 @@ def test_a_page_past_the_end_is_a_json_404(api_for):
     assert_error(api_for("admin").get("/api/users/", {"page": 99}), 404, "not_found")
 
 
+HUGE_PAGES = ["99999999999999999999", "9223372036854775807", "184467440737095517"]
+
+
+@pytest.mark.parametrize("page", HUGE_PAGES)
+@pytest.mark.parametrize(
+    "path", ["/api/customers/", "/api/visits/", "/api/products/", "/api/reminders/", "/api/users/"]
+)
+def test_a_page_beyond_any_database_offset_is_a_json_404(api_for, book, path, page):
+    assert_error(api_for("rm").get(path, {"page": page}), 404, "not_found")
+
+
+@pytest.mark.parametrize("page", HUGE_PAGES)
+def test_holdings_page_beyond_any_database_offset_is_a_json_404(api_for, book, page):
+    response = api_for("rm").get(f"/api/customers/{book.mine.pk}/holdings/", {"page": page})
+    assert_error(response, 404, "not_found")
+
+
+@pytest.mark.parametrize("page", HUGE_PAGES)
+@pytest.mark.parametrize("url", ["/customers/", "/visits/"])
+def test_html_lists_show_an_empty_page_beyond_any_database_offset(client_for, book, url, page):
+    assert client_for("rm").get(url, {"page": page}).status_code == 200
+
+
+def test_the_shared_paginator_never_asks_the_database_past_its_offsets(django_assert_num_queries):
+    from crm.pagination import paginate
+    from customers.models import Customer
+
+    with django_assert_num_queries(0):
+        page = paginate(Customer.objects.order_by("id"), 2**62, 50)
+    assert list(page) == [] and not page.has_next and page.has_previous
+
+
 def test_list_query_count_does_not_grow_with_rows(api_for, org):
     client = api_for("admin")
     with CaptureQueriesContext(connection) as few:
@@ -176,3 +208,27 @@ def test_schema_and_docs_are_served_with_local_assets_only(client, personas):
     assert "swagger-ui" in docs
     assert "cdn" not in docs.lower() and "https://" not in docs
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in docs
+
+
+HUGE = "99999999999999999999"
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        (f"/api/customers/{HUGE}/", {}),
+        (f"/api/customers/{HUGE}/holdings/", {}),
+        (f"/api/customers/{HUGE}/relations/", {}),
+        (f"/api/visits/{HUGE}/", {}),
+        (f"/api/reminders/{HUGE}/", {}),
+        ("/api/customers/", {"branch": HUGE}),
+        ("/api/customers/", {"page_size": HUGE}),
+        ("/api/visits/", {"customer": HUGE}),
+        ("/api/users/", {"branch": HUGE}),
+        ("/api/products/", {"page": "1", "page_size": "-" + HUGE}),
+    ],
+)
+def test_out_of_range_numbers_never_answer_500(api_for, book, path, params):
+    response = api_for("admin").get(path, params)
+    assert response.status_code in (200, 400, 404), response.content
+    assert set(response.json()) >= ({"results"} if response.status_code == 200 else {"error"})

@@ -26,10 +26,9 @@ from .models import BROWSABLE_YEARS, CalendarFeed, CoverageRule, DiaryNote, Visi
 LIST_PAGE_SIZE = 50
 BRIEF_MATURITY_DAYS = 90
 BRIEF_BIRTHDAY_DAYS = 30
+
+
 # Deeper than this a list is not read page by page; the number would only overflow the SQL.
-MAX_PAGE = 10_000
-
-
 def id_param(request, name) -> int | None:
     """A record id from the query string: None when absent, 404 when it is not one.
 
@@ -44,10 +43,9 @@ def id_param(request, name) -> int | None:
 
 
 def page_param(request) -> int:
-    number = page_number(request.GET.get("page")) or 1
-    if number > MAX_PAGE:
-        raise Http404
-    return number
+    """The page number; the shared paginator answers an empty page beyond the last one,
+    however large the number."""
+    return page_number(request.GET.get("page")) or 1
 
 
 def day_param(request, name="day") -> date:

@@ -152,3 +152,30 @@ def test_holdings_and_relations_of_a_customer(api_for, book):
 def test_every_persona_reads_the_product_catalogue(api_for, persona):
     HoldingFactory()
     assert api_for(persona).get("/api/products/").json()["results"][0]["code"].startswith("P")
+
+
+@pytest.mark.parametrize(("persona", "shows_id"), [("rm", False), ("head", False), ("admin", True)])
+def test_relations_name_a_customer_out_of_scope_without_their_id(api_for, book, persona, shows_id):
+    Relation.objects.create(from_customer=book.mine, to_customer=book.other, kind="supplier")
+    relations = api_for(persona).get(f"/api/customers/{book.mine.pk}/relations/").json()
+    assert len(relations) == 1
+    assert relations[0]["name"] == "仇英" and relations[0]["direction"] == "to"
+    assert relations[0]["customer"] == (book.other.pk if shows_id else None)
+
+
+def test_relations_to_an_archived_customer_give_no_id_the_api_cannot_open(api_for, book):
+    Relation.objects.create(from_customer=book.archived, to_customer=book.mine, kind="spouse")
+    relations = api_for("admin").get(f"/api/customers/{book.mine.pk}/relations/").json()
+    assert [(r["name"], r["customer"]) for r in relations] == [("归档客户", None)]
+
+
+@pytest.mark.parametrize("params", [{"q": "zzzz"}, {"birthday_within": "x"}, {"kind": "alien"}])
+def test_list_filters_do_not_apply_to_one_customer_or_its_holdings(api_for, book, params):
+    HoldingFactory(customer=book.mine)
+    client = api_for("rm")
+    holdings = client.get(f"/api/customers/{book.mine.pk}/holdings/", params)
+    assert holdings.status_code == 200 and len(holdings.json()["results"]) == 1
+    detail = client.get(f"/api/customers/{book.mine.pk}/", params)
+    assert detail.status_code == 200 and detail.json()["name"] == "张伟"
+    relations = client.get(f"/api/customers/{book.mine.pk}/relations/", params)
+    assert relations.status_code == 200
