@@ -5,10 +5,11 @@ import calendar
 from datetime import datetime, time, timedelta
 
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.templatetags.crm import format_money
 from customers.birthdays import birthday_between_q
 from customers.models import AssetTier, Customer, CustomerAssistant, Holding, KeyContact, TierPolicy
 from customers.tiers import add_months
@@ -16,6 +17,11 @@ from visits.models import Visit
 
 from .models import Reminder
 from .registry import Kind, register
+
+
+def _day(value):
+    """A reminder's day as the reader's language writes dates (2026年11月26日, Nov. 26, 2026)."""
+    return formats.date_format(value, "DATE_FORMAT")
 
 
 def _with_assistants(rows):
@@ -91,7 +97,7 @@ def birthday_rows(day, branch_ids, leads):
 def birthday_message(reminder):
     return _("%(name)s's birthday is on %(day)s.") % {
         "name": reminder.customer.name,
-        "day": reminder.due_on,
+        "day": _day(reminder.due_on),
     }
 
 
@@ -123,7 +129,7 @@ def contact_birthday_message(reminder):
     return _("%(contact)s of %(name)s has a birthday on %(day)s.") % {
         "contact": reminder.contact.name,
         "name": reminder.customer.name,
-        "day": reminder.due_on,
+        "day": _day(reminder.due_on),
     }
 
 
@@ -163,8 +169,8 @@ def maturity_message(reminder):
     return _("%(product)s of %(name)s (%(amount)s) matures on %(day)s.") % {
         "product": holding.product.name,
         "name": reminder.customer.name,
-        "amount": f"{holding.amount:,.2f}",
-        "day": reminder.due_on,
+        "amount": f"{format_money(holding.amount)} {holding.currency}",
+        "day": _day(reminder.due_on),
     }
 
 
@@ -192,7 +198,7 @@ def follow_up_message(reminder):
     visit = reminder.visit
     return _("Follow up with %(name)s on %(day)s: %(step)s") % {
         "name": reminder.customer.name,
-        "day": reminder.due_on,
+        "day": _day(reminder.due_on),
         "step": visit.next_step or visit.purpose,
     }
 
@@ -224,7 +230,7 @@ def visit_overdue_rows(day, branch_ids, leads):
 def visit_overdue_message(reminder):
     return _("The visit to %(name)s planned for %(day)s is still open: log it or cancel it.") % {
         "name": reminder.customer.name,
-        "day": reminder.due_on,
+        "day": _day(reminder.due_on),
     }
 
 
@@ -264,7 +270,7 @@ def tier_at_risk_message(reminder):
     ) % {
         "name": reminder.customer.name,
         "tier": reminder.customer.asset_tier,
-        "day": reminder.due_on,
+        "day": _day(reminder.due_on),
     }
 
 
