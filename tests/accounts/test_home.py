@@ -64,6 +64,15 @@ def test_rm_home_says_so_when_no_visit_is_planned_today(client_for, book, today)
     assert "今天没有计划走访" in response.content.decode()
 
 
+def test_each_empty_panel_gives_its_own_hint(client_for, personas):
+    html = client_for("rm").get(reverse("home")).content.decode()
+    # Each hint once, in its own panel: the birthday and maturity panels repeated the
+    # reminders panel's hint.
+    assert html.count("今天计划的走访会列在这里") == 1
+    assert html.count("今天的生日、到期和跟进提醒会列在这里") == 1
+    assert "未来 7 天没有客户生日" in html
+
+
 def test_a_customer_without_a_mobile_gets_no_call_button(client_for, book, today):
     book.mine.mobile = ""
     book.mine.save()
