@@ -423,6 +423,9 @@ def test_coverage_lists_overdue_valuable_customers_first(client_for, book, perso
     )
     response = client_for("rm").get(reverse("visits-coverage"))
     assert [c.pk for c in response.context["page_obj"]] == [rich.pk, lapsed.pk]
+    # Amounts in the one money format, the unit in the heading.
+    html = response.content.decode()
+    assert "月日均金融资产（万元）" in html and ">900.00<" in html
     head = client_for("head").get(reverse("visits-coverage"), {"rm": personas.colleague.pk})
     assert list(head.context["page_obj"]) == []
 
