@@ -30,7 +30,9 @@ def search(queryset, q: str):
     at mobile, customer number and ID number; Latin letters at pinyin, initials and customer
     number; Chinese characters at the name.
     """
-    q = re.sub(r"\s+", "", q or "")
+    # Spaces and control characters are never part of a name or a number (PostgreSQL also
+    # refuses a NUL in a query parameter).
+    q = re.sub(r"[\s\x00-\x1f\x7f]+", "", q or "")
     if not q:
         return queryset
     if _RESIDENT_ID.match(q):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from crm.templatetags.crm import money
+from customers.filters import search
 from customers.models import Assignment, Customer, Holding, SensitiveAccess
 from customers.views import MORE_FILTERS
 from tests.conftest import CUSTOMER_SCOPE, PERSONAS, count_queries
@@ -52,6 +53,15 @@ def test_search_stays_within_the_scope(client_for, book, persona):
     # Every book customer's number starts with T: a search for "T" is a search for all.
     response = client_for(persona).get(reverse("customers-list"), {"q": "T"})
     assert names_on(response, book) == CUSTOMER_SCOPE[persona] - {"archived"}
+
+
+@pytest.mark.parametrize("q", ["\x00", "\x00张", "T\x07", "\x7f"])
+def test_control_characters_in_a_search_are_ignored_not_a_server_error(client_for, book, q):
+    # PostgreSQL refuses a NUL in a query parameter: it must never reach the database.
+    assert client_for("rm").get(reverse("customers-list"), {"q": q}).status_code == 200
+    printable = "".join(ch for ch in q if ch.isprintable())
+    everyone = Customer.objects.all()
+    assert set(search(everyone, q)) == set(search(everyone, printable))
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
