@@ -127,6 +127,25 @@ def test_a_stale_move_to_another_state_changes_nothing(personas, ticket):
 
 
 @pytest.mark.django_db
+def test_a_move_whose_history_cannot_be_written_does_not_happen(personas, ticket, monkeypatch):
+    def broken(**fields):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(StateChange.objects, "create", broken)
+    with pytest.raises(RuntimeError):
+        move(actor=personas.rm, obj=ticket, to=HANDLING)
+    assert Ticket.objects.get(pk=ticket.pk).state == OPEN
+
+
+@pytest.mark.django_db
+def test_a_move_costs_a_handful_of_queries(personas, ticket, django_assert_max_num_queries):
+    move(actor=personas.rm, obj=ticket, to=HANDLING)  # the content type is cached from here on
+    ticket = Ticket.objects.select_related("customer__branch").get(pk=ticket.pk)
+    with django_assert_max_num_queries(4):  # savepoint, UPDATE, INSERT, release
+        move(actor=personas.head, obj=ticket, to=CLOSED)
+
+
+@pytest.mark.django_db
 def test_a_page_offers_the_moves_the_user_may_make(personas, ticket):
     machine = StateMachine.of(Ticket)
     assert machine.targets_for(personas.rm, ticket) == [HANDLING]
