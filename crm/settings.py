@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "crm.apps.AxesConfig",  # django-axes, with a translated name
     "simple_history",
+    "workflow",
     "accounts",
     "customers",
     "visits",

@@ -46,32 +46,89 @@ def personas(org):
 
 
 PERSONAS = ["rm", "colleague", "head", "other_rm", "admin"]
+# Every persona a scope test checks: the five above, the other branch's head, and an admin
+# whose account was switched off (``inactive``: were it active, it would see everything).
+ALL_PERSONAS = [*PERSONAS, "other_head", "inactive"]
+
+
+def persona_user(personas, org, name):
+    """The user behind a persona's name. ``inactive`` is made on first use only, so that the
+    ``personas`` fixture keeps exactly the users it always had."""
+    if name == "inactive":
+        return UserFactory(username="inactive", role=User.Role.ADMIN, branch=org.ho, inactive=True)
+    return getattr(personas, name)
 
 
 @pytest.fixture
-def client_for(client, personas):
+def client_for(client, personas, org):
     """Log the test client in as a persona by name: ``client_for("head")``."""
 
     def login(name):
-        client.force_login(getattr(personas, name))
+        client.force_login(persona_user(personas, org, name))
         return client
 
     return login
 
 
 @pytest.fixture
-def api_for(personas):
+def api_for(personas, org):
     """An API client that sends a persona's token: ``api_for("head").get(...)``."""
     from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
     def as_persona(name):
         client = APIClient()
-        token, _ = Token.objects.get_or_create(user=getattr(personas, name))
+        token, _ = Token.objects.get_or_create(user=persona_user(personas, org, name))
         client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
         return client
 
     return as_persona
+
+
+def assert_scope(
+    client_for,
+    url,
+    *,
+    allowed,
+    visible=(),
+    method="get",
+    data=None,
+    ok=200,
+    personas=ALL_PERSONAS,
+):
+    """Ask ``url`` as every persona and check all the answers in one go.
+
+    - the personas in ``allowed`` get ``ok`` (200; 302 for a POST that redirects);
+    - those in ``visible`` see the record but may not do this: 403;
+    - every other active persona gets 404, exactly as if the record did not exist;
+    - ``inactive`` is not let in: sent to the login page (302), or 401/403 from the API.
+
+    ``client_for`` is the fixture of that name or ``api_for``. ``url`` may be a function of the
+    persona's name, for writes where each persona needs its own fresh record. Every mismatch
+    is reported together. Returns ``{persona: status}``.
+    """
+    from django.conf import settings
+    from django.shortcuts import resolve_url
+
+    allowed, visible = set(allowed), set(visible) - set(allowed)
+    unknown = (allowed | visible) - set(ALL_PERSONAS)
+    assert not unknown, f"unknown personas: {sorted(unknown)}"
+    statuses, wrong = {}, []
+    login_url = resolve_url(settings.LOGIN_URL)
+    for name in personas:
+        target = url(name) if callable(url) else url
+        response = getattr(client_for(name), method)(target, data)
+        statuses[name] = status = response.status_code
+        if name == "inactive":
+            sent_to_login = status == 302 and response["Location"].startswith(login_url)
+            if not (sent_to_login or status in (401, 403)) or name in allowed | visible:
+                wrong.append(f"inactive: {status}, expected to be kept out")
+            continue
+        expected = ok if name in allowed else 403 if name in visible else 404
+        if status != expected:
+            wrong.append(f"{name}: {status}, expected {expected}")
+    assert wrong == [], f"{method.upper()} {url}: " + "; ".join(wrong)
+    return statuses
 
 
 def count_queries(client, url, params=None):

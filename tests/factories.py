@@ -34,6 +34,10 @@ class UserFactory(DjangoModelFactory):
     language = "zh-hans"
     password = factory.django.Password(PASSWORD)
 
+    class Params:
+        # ``UserFactory(inactive=True)``: a user whose account was switched off (left the bank).
+        inactive = factory.Trait(is_active=False)
+
 
 class ProductFactory(DjangoModelFactory):
     class Meta:

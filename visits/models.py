@@ -12,6 +12,7 @@ from simple_history.models import HistoricalRecords
 
 from accounts.models import Branch
 from customers.models import AssetTier, Customer, Product, StarLevel
+from customers.scoping import CustomerScopedQuerySet
 
 # After this many days a completed visit is part of the record: its RM can no longer edit it.
 EDITABLE_DAYS_AFTER_COMPLETION = 7
@@ -80,17 +81,10 @@ def validate_next_visit_on(day):
     validate_visit_time(day)
 
 
-class VisitQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """The visits a user may see.
-
-        Rule: exactly the visits of the customers the user may see
-        (``Customer.objects.visible_to``). A visit is part of the customer's file: when the
-        customer is handed over, its visits go with it.
-        """
-        if user.is_authenticated and user.is_active and user.is_admin:
-            return self.all()  # no pointless semi-join over every customer
-        return self.filter(customer__in=Customer.objects.visible_to(user))
+class VisitQuerySet(CustomerScopedQuerySet):
+    """Visits: ``visible_to(user)`` is the customer's scope (``customers/scoping.py``). A
+    visit is part of the customer's file: when the customer is handed over, its visits go
+    with it."""
 
     def overlapping(self, *, start, end, rm, customer, exclude_pk=None):
         """Visits that share time with ``start``–``end`` and have the same RM (as author or
