@@ -1,5 +1,3 @@
-from datetime import datetime, time, timedelta
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -10,15 +8,9 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse, reverse_lazy
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-
-from customers.models import SensitiveAccess
-from customers.panels import home_panels as customer_panels
-from reminders.views import inbox_reminders
-from visits.models import Visit
 
 from .forms import BranchForm, LanguageForm, PreferencesForm, UserCreateForm, UserEditForm
 from .models import Branch, User
@@ -29,89 +21,6 @@ LIST_PAGE_SIZE = 50
 def _require_admin(user):
     if not user.is_admin:
         raise PermissionDenied
-
-
-@login_required
-def home(request):
-    """The first page after login; each role has its own."""
-    user = request.user
-    context = {}
-    if user.is_head:
-        subtree = Branch.objects.visible_to(user)
-        context["team_count"] = (
-            User.objects.visible_to(user).filter(role=User.Role.RM, is_active=True).count()
-        )
-        # Meta.ordering does not apply to aggregating queries: order explicitly.
-        context["branches"] = subtree.annotate(
-            rm_count=Count("users", filter=Q(users__role=User.Role.RM, users__is_active=True))
-        ).order_by("path")
-        template = "accounts/home_head.html"
-    elif user.is_admin:
-        counts = dict(
-            User.objects.filter(is_active=True).values_list("role").annotate(n=Count("id"))
-        )
-        context["role_counts"] = [
-            (label, counts.get(value, 0)) for value, label in User.Role.choices
-        ]
-        context["branch_count"] = Branch.objects.count()
-        template = "accounts/home_admin.html"
-    else:
-        today = timezone.localdate()
-        context.update(customer_panels(user, today))
-        visits = _visits_of_day(user, today)
-        context["visits_today"] = visits[:HOME_VISIT_ROWS]
-        context["more_visits_today"] = len(visits) > HOME_VISIT_ROWS
-        _record_numbers_shown(user, [v.customer for v in context["visits_today"]], today)
-        context["reminders_today"] = list(
-            inbox_reminders(user, today).order_by("-remind_on", "kind", "id")[:10]
-        )
-        template = "accounts/home_rm.html"
-    return TemplateResponse(request, template, context)
-
-
-HOME_VISIT_ROWS = 20
-
-
-def _visits_of_day(user, day):
-    """The user's visits of the day, as their RM or a companion, in time order; cancelled
-    ones are left out. One row more than the panel shows, to know whether there are more."""
-    start = timezone.make_aware(datetime.combine(day, time.min))
-    end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
-    return list(
-        Visit.objects.visible_to(user)
-        .filter(Visit.of_user_q(user), planned_start__gte=start, planned_start__lt=end)
-        .exclude(status=Visit.Status.CANCELLED)
-        .select_related("customer")
-        .order_by("planned_start", "id")[: HOME_VISIT_ROWS + 1]
-    )
-
-
-def _record_numbers_shown(user, customers, day):
-    """The call buttons carry full mobile numbers, so showing them is a view of sensitive
-    details and is recorded, like the 360 page. Once a customer a day is enough: the page is
-    opened many times each morning."""
-    with_mobile = {c.pk for c in customers if c.mobile}
-    if not with_mobile:
-        return
-    since = timezone.make_aware(datetime.combine(day, time.min))
-    recorded = set(
-        SensitiveAccess.objects.filter(
-            user=user,
-            action=SensitiveAccess.Action.VIEW,
-            customer_id__in=with_mobile,
-            at__gte=since,
-            detail__page="home",
-        ).values_list("customer_id", flat=True)
-    )
-    SensitiveAccess.objects.bulk_create(
-        SensitiveAccess(
-            user=user,
-            customer_id=pk,
-            action=SensitiveAccess.Action.VIEW,
-            detail={"page": "home"},
-        )
-        for pk in sorted(with_mobile - recorded)
-    )
 
 
 def locked_out(request, original_response=None, credentials=None):

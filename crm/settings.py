@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "customers",
     "visits",
     "reminders",
+    "home",  # the role home pages and the navigation, composed of what the apps above add
 ]
 
 MIDDLEWARE = [
@@ -95,7 +96,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "crm.context_processors.navigation",
+                "home.context_processors.navigation",
                 "crm.context_processors.language_choices",
             ],
             # crm/ is the project package, not an app: its tags are registered here.

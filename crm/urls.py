@@ -6,8 +6,8 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from django.views.defaults import page_not_found, server_error
 
-from accounts import views as accounts_views
 from crm import api
+from home import views as home_views
 
 admin.site.site_header = admin.site.site_title = "CRM"
 
@@ -23,7 +23,7 @@ def favicon(request):
 
 
 urlpatterns = [
-    path("", accounts_views.home, name="home"),
+    path("", home_views.home, name="home"),
     path("favicon.ico", favicon, name="favicon"),
     path("accounts/", include("accounts.urls")),
     path("customers/", include("customers.urls")),

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from crm.htmx import is_htmx
 from crm.pagination import page_number, paginate
+from home.registry import CUSTOMER_360, render_panels
 
 from . import imports, services
 from .birthdays import next_birthday
@@ -154,7 +155,6 @@ def customer_detail(request, pk):
             "assets": [float(b.avg_financial_assets) for b in balances],
         },
         "tier_changes": list(customer.tier_changes.all()[:12]),
-        "visits": list(customer.visits.select_related("rm").order_by("-planned_start", "-id")[:10]),
         "relations": _relations(customer, request.user),
         "assignments": list(customer.assignments.select_related("rm", "changed_by")[:20]),
         "history": list(customer.history.select_related("history_user")[:20]),
@@ -162,6 +162,8 @@ def customer_detail(request, pk):
         if customer.birth_date
         else None,
         "may": customer.permissions_for(request.user),
+        # Sections other apps add (visits, reminders, later modules): see home.registry.
+        "panels": render_panels(CUSTOMER_360, request.user, customer=customer),
     }
     return TemplateResponse(request, "customers/detail.html", context)
 

@@ -18,6 +18,7 @@ from crm.pagination import page_number, paginate
 from customers.birthdays import next_birthday
 from customers.filters import search
 from customers.models import Customer, Holding
+from home.registry import VISIT_BRIEF, render_panels
 
 from . import feeds, services
 from .forms import DiaryNoteForm, OutcomeForm, QuickLogForm, VisitForm
@@ -287,6 +288,8 @@ def visit_brief(request, pk):
             "maturing": maturing,
             "birthday": birthday,
             "materials": list(visit.materials.all()),
+            # What other modules add to the brief (watch items, opportunities): home.registry.
+            "panels": render_panels(VISIT_BRIEF, request.user, visit=visit, customer=customer),
         },
     )
 

@@ -1,0 +1,157 @@
+"""Panels and navigation entries that apps contribute to the pages the core composes.
+
+An app adds to the role home pages, the customer 360 page, the visit brief and the navigation
+by registering here, from a ``panels.py`` or ``nav.py`` module of its own (found at start-up
+like ``admin.py``) or from its ``AppConfig.ready``. The pages loop over what is registered;
+they name no app.
+
+The rule every page follows: it shows exactly the panels registered for its slot and the
+user's role, and the navigation exactly the entries registered for the user's role whose URL
+exists, both **by apps that are installed**, in their ``order``. An app that is not installed
+leaves no trace: no placeholder, no greyed-out entry.
+
+This module imports no app of the project, so every layer may register here without
+importing a higher one.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.apps import apps
+
+RM_HOME = "rm_home"
+HEAD_HOME = "head_home"
+ADMIN_HOME = "admin_home"
+CUSTOMER_360 = "customer_360"
+VISIT_BRIEF = "visit_brief"
+SLOTS = (RM_HOME, HEAD_HOME, ADMIN_HOME, CUSTOMER_360, VISIT_BRIEF)
+
+# The role home page of each role (the values of accounts.User.Role).
+HOME_SLOT_OF_ROLE = {"rm": RM_HOME, "head": HEAD_HOME, "admin": ADMIN_HOME}
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One block on a composed page.
+
+    ``context(user, **subject)`` returns the panel's template context, or ``None`` to leave
+    the panel out for this user and subject. The home pages pass no subject, the 360 page
+    ``customer=``, the visit brief ``visit=`` and ``customer=``; the page has already checked
+    that the user may see them. The function reads everything through the user's scope
+    (``visible_to(user)``) and makes a fixed number of queries, whatever the number of rows.
+    """
+
+    key: str
+    slot: str
+    template: str
+    context: Callable[..., dict | None]
+    roles: frozenset[str] | None = None  # None: every role
+    order: int = 100
+
+    @property
+    def module(self) -> str:
+        return self.context.__module__
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    """One link of the main navigation: ``url_name`` reversed without arguments.
+
+    ``badge(user)``, when given, returns a number shown beside the label (0 shows nothing); it
+    is called once per page view, so it is one cheap query at most.
+    """
+
+    url_name: str
+    label: str
+    roles: frozenset[str]
+    order: int = 100
+    badge: Callable[..., int] | None = None
+    module: str = ""
+
+
+_panels: dict[str, Panel] = {}
+_nav_entries: dict[tuple[str, frozenset[str]], NavEntry] = {}
+
+
+def _installed(module: str) -> bool:
+    return apps.get_containing_app_config(module) is not None
+
+
+def register_panel(*, key: str, slot: str, template: str, roles=None, order: int = 100):
+    """Decorator for a panel's context function: ``@register_panel(key="visits-today",
+    slot=RM_HOME, template="visits/panels/today.html", roles={"rm"}, order=10)``.
+
+    ``key`` names the panel (``app-thing``); registering the same key again replaces it.
+    """
+    if slot not in SLOTS:
+        raise ValueError(f"Unknown panel slot {slot!r}; one of {', '.join(SLOTS)}.")
+
+    def decorator(context):
+        _panels[key] = Panel(
+            key=key,
+            slot=slot,
+            template=template,
+            context=context,
+            roles=frozenset(roles) if roles is not None else None,
+            order=order,
+        )
+        return context
+
+    return decorator
+
+
+def register_nav_entry(*, url_name: str, label, roles, order: int = 100, badge=None, module=""):
+    """Add a link to the navigation of ``roles``. The same URL name may be registered again
+    for other roles (with another label); the same URL name and roles replace the entry.
+    ``module`` is the registering module (``__name__``): the entry shows only while its app
+    is installed."""
+    if not module:
+        raise ValueError("register_nav_entry needs module=__name__.")
+    roles = frozenset(roles)
+    _nav_entries[(url_name, roles)] = NavEntry(
+        url_name=url_name, label=label, roles=roles, order=order, badge=badge, module=module
+    )
+
+
+def panels_for(slot: str, role: str) -> list[Panel]:
+    """The panels of ``slot`` that ``role`` sees, from installed apps, in order."""
+    return sorted(
+        (
+            panel
+            for panel in _panels.values()
+            if panel.slot == slot
+            and (panel.roles is None or role in panel.roles)
+            and _installed(panel.module)
+        ),
+        key=lambda panel: (panel.order, panel.key),
+    )
+
+
+def registered_panels() -> list[Panel]:
+    """Every panel of an installed app, whatever its slot and roles."""
+    return sorted(
+        (panel for panel in _panels.values() if _installed(panel.module)), key=lambda p: p.key
+    )
+
+
+def nav_entries_for(role: str) -> list[NavEntry]:
+    """The navigation entries of ``role``, from installed apps, in order."""
+    return sorted(
+        (
+            entry
+            for entry in _nav_entries.values()
+            if role in entry.roles and _installed(entry.module)
+        ),
+        key=lambda entry: (entry.order, entry.url_name),
+    )
+
+
+def render_panels(slot: str, user, **subject) -> list[dict]:
+    """Each visible panel of ``slot`` for ``user`` with its context, ready for the page's
+    ``{% panels %}`` loop; a panel whose context function returns ``None`` is left out."""
+    shown = []
+    for panel in panels_for(slot, user.role):
+        context = panel.context(user, **subject)
+        if context is not None:
+            shown.append({"key": panel.key, "template": panel.template, "context": context})
+    return shown

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class PluginAppConfig(AppConfig):
+    """A module the project does not know about: it touches only its own folder."""
+
+    name = "tests.plugin_app"
+    label = "plugin_app"
