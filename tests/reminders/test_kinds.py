@@ -183,3 +183,81 @@ def test_visits_reads_reminders_through_their_model_not_a_view_module():
     assert [
         (name, module) for name, module in imported_modules("visits") if module == "reminders.views"
     ] == []
+
+
+def every_kind_of_reminder(rm, n):
+    """n reminders of each of the six kinds, all for ``rm`` and remind_on today (no day is
+    the 1st for every kind, so the tier-at-risk rows are written as the engine would)."""
+    from datetime import datetime
+
+    from customers.models import KeyContact
+    from tests.factories import HoldingFactory, VisitFactory
+
+    today = timezone.localdate()
+    Reminder.objects.all().delete()
+    BranchGeneration.objects.all().delete()
+    rows = []
+    for _ in range(n):
+        customer = CustomerFactory(primary_rm=rm, birth_date=today.replace(year=1980))
+        contact = KeyContact.objects.create(customer=customer, name="王总", birthday=today)
+        holding = HoldingFactory(customer=customer, matures_on=today + timedelta(days=7))
+        done = VisitFactory(
+            customer=customer, status="completed", completed_at=timezone.now(), next_step="回访"
+        )
+        yesterday = today - timedelta(days=1)
+        start = timezone.make_aware(datetime.combine(yesterday, datetime.min.time()))
+        late = VisitFactory(customer=customer, planned_start=start + timedelta(hours=9))
+        for kind, subject, lead in [
+            ("birthday", f"customer:{customer.pk}", 0),
+            ("contact_birthday", f"contact:{contact.pk}", 0),
+            ("maturity", f"holding:{holding.pk}", 7),
+            ("tier_at_risk", f"customer:{customer.pk}", 30),
+            ("follow_up", f"visit:{done.pk}", 0),
+            ("visit_overdue", f"visit:{late.pk}", -1),
+        ]:
+            rows.append(
+                Reminder(
+                    kind=kind,
+                    customer=customer,
+                    subject_key=subject,
+                    due_on=today + timedelta(days=lead),
+                    lead_days=lead,
+                    remind_on=today,
+                    recipient=rm,
+                )
+            )
+    Reminder.objects.bulk_create(rows)
+
+
+def test_pages_load_subjects_with_one_query_per_kind_whatever_the_rows(
+    personas, client_for, api_for
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from reminders.models import Digest
+    from reminders.services import send_digest
+    from visits.models import CalendarFeed
+
+    client, api = client_for("rm"), api_for("rm")
+    feed = reverse("visits-feed", args=[CalendarFeed.for_user(personas.rm).token])
+    personas.rm.email = "rm@example.com"
+    personas.rm.save(update_fields=["email"])
+
+    def counts(n):
+        every_kind_of_reminder(personas.rm, n)
+        pages = [count_queries(client, reverse("reminders-inbox"))]
+        pages.append(count_queries(client, feed))
+        with CaptureQueriesContext(connection) as api_queries:
+            body = api.get("/api/reminders/").json()
+        pages.append(len(api_queries))
+        assert body["results"]
+        assert all(r["message"] and " · " not in r["message"] for r in body["results"])
+        Digest.objects.all().delete()
+        Reminder.objects.update(emailed_at=None)
+        with CaptureQueriesContext(connection) as digest_queries:
+            assert send_digest(personas.rm, timezone.localdate())
+        pages.append(len(digest_queries))
+        return pages
+
+    assert counts(2) == counts(8)
