@@ -180,6 +180,6 @@ register(
         load_subjects=lambda ids: Customer.objects.select_related("asset_tier").filter(pk__in=ids),
         message=tier_at_risk_message,
         link=_customer_link,
-        copy_to_assistants=False,
+        copy_to_assisting_rms=False,
     )
 )

@@ -23,7 +23,7 @@ A kind says:
   ``reminder.customer``;
 - ``link(reminder)``: the URL the reminder opens (``reminder.subject_pk`` is the subject's id);
 - ``default_leads``: the lead times when admins have set none under *Lead times*;
-- ``copy_to_assistants``: whether assisting RMs who asked for it get a copy.
+- ``copy_to_assisting_rms``: whether assisting RMs who asked for it get a copy.
 """
 
 from collections.abc import Callable, Iterable
@@ -58,7 +58,7 @@ class Kind:
     link: Callable
     load_subjects: Callable[[set], Iterable] | None = None
     default_leads: dict = field(default_factory=lambda: {"": [0]})
-    copy_to_assistants: bool = True
+    copy_to_assisting_rms: bool = True
 
 
 def register(kind: Kind) -> Kind:

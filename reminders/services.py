@@ -37,7 +37,7 @@ def _row(kind: Kind, day: date, due: Due) -> Reminder:
     return row
 
 
-def _copies_for_assistants(rows: list[Reminder]) -> list[Reminder]:
+def _copies_for_assisting_rms(rows: list[Reminder]) -> list[Reminder]:
     """Copies for assisting RMs who asked to be reminded of the customers they assist: one
     query for every kind of the day."""
     from customers.models import CustomerAssistant
@@ -73,9 +73,9 @@ def reminders_for_day(day: date, branch_ids, leads: dict) -> list[Reminder]:
     for code, kind in KINDS.items():
         found = [_row(kind, day, due) for due in kind.find_due(day, branch_ids, leads[code])]
         rows += found
-        if kind.copy_to_assistants:
+        if kind.copy_to_assisting_rms:
             to_copy += found
-    return rows + _copies_for_assistants(to_copy)
+    return rows + _copies_for_assisting_rms(to_copy)
 
 
 def generate_for_branch(branch_id: int, until: date, leads: dict | None = None) -> int:

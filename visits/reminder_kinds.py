@@ -91,6 +91,6 @@ register(
         message=visit_overdue_message,
         link=_visit_link,
         default_leads={"": [-1]},
-        copy_to_assistants=False,
+        copy_to_assisting_rms=False,
     )
 )
