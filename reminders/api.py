@@ -7,7 +7,6 @@ from rest_framework import mixins, serializers, viewsets
 
 from . import services
 from .models import Reminder
-from .views import RELATED
 
 STATES = ["unread", "read", "done", "snoozed", "open"]
 
@@ -99,6 +98,7 @@ class ReminderViewSet(
     def get_queryset(self):
         return (
             Reminder.objects.visible_to(self.request.user)
-            .select_related("recipient", *RELATED)
+            .select_related("recipient")
+            .for_display()
             .order_by("-remind_on", "kind", "id")
         )

@@ -7,4 +7,4 @@ class RemindersConfig(AppConfig):
     verbose_name = _("Reminders")
 
     def ready(self):
-        from . import kinds, receivers  # noqa: F401  (registers the kinds and the handover hook)
+        from . import receivers  # noqa: F401  (the handover hook)

@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Branch
 
-from .models import BranchGeneration, Reminder
-from .registry import KINDS, leads_for
+from .models import SUBJECT_COLUMNS, BranchGeneration, Reminder
+from .registry import KINDS, Due, Kind, leads_for
 
 BATCH = 5000
 
@@ -21,11 +21,61 @@ def current_leads() -> dict:
     return {code: leads_for(kind) for code, kind in KINDS.items()}
 
 
+def _row(kind: Kind, day: date, due: Due) -> Reminder:
+    row = Reminder(
+        kind=kind.key,
+        customer_id=due.customer_id,
+        subject_key=f"{kind.subject_type}:{due.subject_id}",
+        due_on=due.due_on,
+        lead_days=due.lead_days,
+        remind_on=day,
+        recipient_id=due.recipient_id,
+    )
+    column = SUBJECT_COLUMNS.get(kind.subject_type)
+    if column:
+        setattr(row, column, due.subject_id)
+    return row
+
+
+def _copies_for_assisting_rms(rows: list[Reminder]) -> list[Reminder]:
+    """Copies for assisting RMs who asked to be reminded of the customers they assist: one
+    query for every kind of the day."""
+    from customers.models import CustomerAssistant
+
+    customer_ids = {r.customer_id for r in rows}
+    if not customer_ids:
+        return []
+    by_customer: dict[int, list[int]] = {}
+    for customer_id, rm_id in CustomerAssistant.objects.filter(
+        customer_id__in=customer_ids, rm__is_active=True, rm__remind_assisted=True
+    ).values_list("customer_id", "rm_id"):
+        by_customer.setdefault(customer_id, []).append(rm_id)
+    copies = []
+    for row in rows:
+        for rm_id in by_customer.get(row.customer_id, []):
+            if rm_id != row.recipient_id:
+                copy = Reminder(
+                    **{
+                        f.attname: getattr(row, f.attname)
+                        for f in Reminder._meta.concrete_fields
+                        if f.attname != "id"
+                    }
+                )
+                copy.recipient_id = rm_id
+                copies.append(copy)
+    return copies
+
+
 def reminders_for_day(day: date, branch_ids, leads: dict) -> list[Reminder]:
-    rows = []
+    """Every kind's reminders that come on ``day`` for these branches (unsaved), with the
+    copies for assisting RMs of the kinds that make them."""
+    rows, to_copy = [], []
     for code, kind in KINDS.items():
-        rows += kind.rows(day, branch_ids, leads[code])
-    return rows
+        found = [_row(kind, day, due) for due in kind.find_due(day, branch_ids, leads[code])]
+        rows += found
+        if kind.copy_to_assisting_rms:
+            to_copy += found
+    return rows + _copies_for_assisting_rms(to_copy)
 
 
 def generate_for_branch(branch_id: int, until: date, leads: dict | None = None) -> int:
@@ -175,7 +225,6 @@ def send_digest(user, day) -> bool:
     from django.utils import timezone, translation
 
     from .models import Digest
-    from .views import RELATED
 
     if not user.is_active or not user.email:
         return False
@@ -191,7 +240,7 @@ def send_digest(user, day) -> bool:
         Reminder.objects.visible_to(user)
         .due(day)
         .filter(emailed_at__isnull=True)
-        .select_related(*RELATED)
+        .for_display()
         .order_by("kind", "due_on", "id")
     )
     if not reminders:

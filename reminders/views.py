@@ -14,11 +14,11 @@ from . import services
 from .models import Reminder
 
 INBOX_LIMIT = 200
-RELATED = ["customer", "customer__asset_tier", "holding__product", "contact", "visit"]
 
 
 def inbox_reminders(user, today):
-    return Reminder.objects.visible_to(user).due(today).select_related(*RELATED)
+    """The user's reminders whose day has come, ready to show."""
+    return Reminder.objects.visible_to(user).due(today).for_display()
 
 
 @login_required

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class VisitsConfig(AppConfig):
     name = "visits"
     verbose_name = _("Visits")
+
+    def ready(self):
+        from . import reminder_kinds  # noqa: F401

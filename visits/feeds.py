@@ -65,7 +65,6 @@ def render_feed(user) -> bytes:
 def feed_reminders(user):
     """Open reminders of the user, as all-day events, over the same window as the visits."""
     from reminders.models import Reminder
-    from reminders.views import RELATED
 
     today = timezone.localdate()
     return (
@@ -75,6 +74,6 @@ def feed_reminders(user):
             remind_on__gte=today - timedelta(days=PAST_DAYS),
             remind_on__lte=today + timedelta(days=FUTURE_DAYS),
         )
-        .select_related(*RELATED)
+        .for_display()
         .order_by("remind_on", "id")
     )
