@@ -132,7 +132,8 @@ def send_delivery(delivery_id: int) -> bool:
 
     Rule: the claim is one conditional UPDATE from ``pending`` to ``sending`` (with the
     attempt counted), so two workers never send the same delivery. Afterwards:
-    sent → ``sent``; nothing left to say → ``skipped``; a final error, or a retryable one on
+    sent → ``sent``; nothing left to say, or the user no longer chooses the channel →
+    ``skipped``; a final error, or a retryable one on
     the last attempt (``MAX_ATTEMPTS``) → ``failed`` with the error kept; any other failure
     → back to ``pending`` with the error and ``next_attempt_at``, and the error is raised
     with ``retry_in`` (seconds) for the caller to try again. Reminders are never changed.
@@ -148,7 +149,9 @@ def send_delivery(delivery_id: int) -> bool:
     try:
         if channel is None:
             raise FinalError(f"unknown channel {delivery.channel}")
-        text = compose(delivery, channel.private)
+        chosen = getattr(delivery.user, channel.preference_field) and delivery.user.is_active
+        # A user who turned the channel off (or left) since the plan gets nothing.
+        text = compose(delivery, channel.private) if chosen else None
         if text is None:
             _finish(delivery_id, state=Delivery.State.SKIPPED, sent_at=timezone.now())
             return False

@@ -198,3 +198,54 @@ def test_a_claim_left_by_a_dead_worker_is_released(wecom, on_wecom, due):
     assert services.send_delivery(digest_id) is False
     assert services.release_stale_claims() == 1
     assert services.send_delivery(digest_id) is True
+
+
+def test_a_user_who_turned_wecom_off_since_the_plan_gets_nothing(wecom, on_wecom, due):
+    ids = services.plan_deliveries(due.today)
+    on_wecom.remind_by_wecom = False
+    on_wecom.save()
+    assert [services.send_delivery(pk) for pk in ids] == [False, False]
+    assert set(Delivery.objects.values_list("state", flat=True)) == {"skipped"}
+    assert wecom.messages == []
+
+
+def test_the_morning_task_sends_one_task_per_delivery(wecom, on_wecom, due, monkeypatch):
+    from notifications import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.deliver, "delay", sent.append)
+    tasks.send_morning_notifications(due.today.isoformat())
+    assert sorted(sent) == sorted(Delivery.objects.values_list("pk", flat=True)) and len(sent) == 2
+
+
+def test_the_sweeper_sends_again_what_a_lost_task_left_waiting(wecom, on_wecom, due, monkeypatch):
+    from datetime import timedelta
+
+    from notifications import tasks
+
+    lost, fresh = services.plan_deliveries(due.today)
+    Delivery.objects.filter(pk=lost).update(created_at=timezone.now() - timedelta(hours=1))
+    sent = []
+    monkeypatch.setattr(tasks.deliver, "delay", sent.append)
+    tasks.retry_waiting_deliveries()
+    assert sent == [lost]
+
+
+def test_planning_costs_the_same_queries_for_one_rm_or_many(
+    wecom, personas, book, django_assert_max_num_queries
+):
+    from datetime import timedelta
+
+    from reminders.services import generate_reminders
+    from tests.factories import CustomerFactory, HoldingFactory, UserFactory
+
+    today = timezone.localdate()
+    for number in range(5):
+        rm = UserFactory(
+            branch=personas.rm.branch, wecom_userid=f"rm{number}", remind_by_wecom=True
+        )
+        customer = CustomerFactory(primary_rm=rm)
+        HoldingFactory(customer=customer, matures_on=today + timedelta(days=1))
+    generate_reminders(today)
+    with django_assert_max_num_queries(8):
+        assert len(services.plan_deliveries(today)) == 10
