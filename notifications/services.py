@@ -37,7 +37,7 @@ def urgent_q() -> Q:
 
 
 def plan_deliveries(day: date) -> list[int]:
-    """Create the day's deliveries and return the ids of those still waiting.
+    """Create the day's deliveries and return the ids of those waiting to be sent now.
 
     Rule: for each channel that is on, a user who chose it (and has what it needs, e.g. a
     WeCom user id) and is active gets one digest for the day if a reminder of theirs is due,
@@ -72,8 +72,10 @@ def plan_deliveries(day: date) -> list[int]:
                 )
             )
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    # A delivery waiting for its retry is left to it, so a rerun never shortens the backoff.
     return list(
         Delivery.objects.filter(day=day, state=Delivery.State.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now()))
         .order_by("pk")
         .values_list("pk", flat=True)
     )

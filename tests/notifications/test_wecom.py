@@ -249,3 +249,11 @@ def test_planning_costs_the_same_queries_for_one_rm_or_many(
     generate_reminders(today)
     with django_assert_max_num_queries(8):
         assert len(services.plan_deliveries(today)) == 10
+
+
+def test_a_rerun_of_the_plan_leaves_a_delivery_to_its_retry(wecom, on_wecom, due):
+    wecom.fail("/cgi-bin/message/send", status=503)
+    digest_id, urgent_id = services.plan_deliveries(due.today)
+    with pytest.raises(Exception, match="HTTP 503"):
+        services.send_delivery(digest_id)
+    assert services.plan_deliveries(due.today) == [urgent_id]
