@@ -43,6 +43,9 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
                     "employee_no",
                     "language",
                     "remind_assisted",
+                    "wecom_userid",
+                    "remind_by_wecom",
+                    "remind_by_wecom_robot",
                     "is_active",
                 )
             },

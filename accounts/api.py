@@ -28,6 +28,16 @@ class UserSerializer(serializers.ModelSerializer):
         fields = ["id", "username", "full_name", "role", "branch", "employee_no", "is_active"]
 
 
+# What a user may change about themself through PATCH /api/me/.
+WRITABLE = (
+    "language",
+    "remind_assisted",
+    "wecom_userid",
+    "remind_by_wecom",
+    "remind_by_wecom_robot",
+)
+
+
 class MeSerializer(serializers.ModelSerializer):
     full_name = serializers.CharField(source="get_full_name", read_only=True)
     role_display = serializers.CharField(source="get_role_display", read_only=True)
@@ -50,17 +60,31 @@ class MeSerializer(serializers.ModelSerializer):
             "email",
             "language",
             "remind_assisted",
+            "wecom_userid",
+            "remind_by_wecom",
+            "remind_by_wecom_robot",
         ]
-        read_only_fields = [f for f in fields if f not in ("language", "remind_assisted")]
+        read_only_fields = [f for f in fields if f not in WRITABLE]
         extra_kwargs = {
             "language": {"help_text": _("The language of the interface and of emails.")}
         }
 
+    def validate(self, attrs):
+        # The same rule as the Preferences page, on the user as the PATCH would leave them.
+        user = User(**{f: getattr(self.instance, f) for f in WRITABLE}, branch=self.instance.branch)
+        for field, value in attrs.items():
+            setattr(user, field, value)
+        errors = user.wecom_choice_errors()
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
 
 @extend_schema(tags=["accounts"])
 class MeView(generics.RetrieveUpdateAPIView):
-    """The user behind the request. `PATCH` changes only the preferred language and whether
-    to be reminded of the customers one assists (`remind_assisted`)."""
+    """The user behind the request. `PATCH` changes only the preferred language, whether to be
+    reminded of the customers one assists (`remind_assisted`), the WeCom user id and the
+    WeCom channels (`remind_by_wecom`, `remind_by_wecom_robot`)."""
 
     serializer_class = MeSerializer
     http_method_names = ["get", "patch", "head", "options"]

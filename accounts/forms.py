@@ -90,6 +90,34 @@ class LanguageForm(forms.Form):
 
 
 class PreferencesForm(StyledFormMixin, forms.ModelForm):
+    """Reminders: about assisted customers too, and which channels besides the inbox and the
+    email digest. A channel that cannot reach the user is shown switched off, with why."""
+
     class Meta:
         model = User
-        fields = ["remind_assisted"]
+        fields = ["remind_assisted", "wecom_userid", "remind_by_wecom", "remind_by_wecom_robot"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = self.instance
+        off = {
+            "remind_by_wecom": (
+                not user.wecom_app_available,
+                _("Off: the admins have not set up WeCom messages yet."),
+            ),
+            "remind_by_wecom_robot": (
+                not user.wecom_robot_available,
+                _("Off: your team has no WeCom group robot yet."),
+            ),
+        }
+        for name, (is_off, why) in off.items():
+            if is_off:
+                self.fields[name].disabled = True
+                self.initial[name] = False
+                self.fields[name].help_text = why
+
+    def _post_clean(self):
+        super()._post_clean()
+        for field, message in self.instance.wecom_choice_errors().items():
+            if field not in self.errors:
+                self.add_error(field, message)

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import RegexValidator, URLValidator
 from django.db import models, transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
@@ -68,6 +68,18 @@ class Branch(models.Model):
     )
     # db_index on PostgreSQL also builds the varchar_pattern_ops index that LIKE 'x%' uses.
     path = models.CharField(max_length=255, editable=False, db_index=True)
+    # A CharField with a URL check rather than a URLField: the form field of a URLField would
+    # guess a scheme for an address typed without one, and this must be the address as given.
+    wecom_robot_webhook = models.CharField(
+        _("WeCom group robot webhook"),
+        max_length=300,
+        blank=True,
+        validators=[URLValidator(schemes=["https", "http"])],
+        help_text=_(
+            "The team group's robot address (…/cgi-bin/webhook/send?key=…); branches under "
+            "this one without their own use it too."
+        ),
+    )
 
     objects = BranchQuerySet.as_manager()
 
@@ -99,6 +111,22 @@ class Branch(models.Model):
     @property
     def depth(self) -> int:
         return len(self.path) // SEGMENT_LENGTH - 1
+
+    def robot_webhook(self) -> str:
+        """The WeCom group robot of this branch's team: its own webhook, else the nearest
+        branch above it that has one, else the ``WECOM_ROBOT_WEBHOOK`` setting ("" if none)."""
+        ids = [
+            int(self.path[i : i + SEGMENT_LENGTH - 1])
+            for i in range(0, len(self.path), SEGMENT_LENGTH)
+        ]
+        nearest = (
+            Branch.objects.filter(pk__in=ids)
+            .exclude(wecom_robot_webhook="")
+            .order_by("-path")
+            .values_list("wecom_robot_webhook", flat=True)
+            .first()
+        )
+        return nearest or settings.WECOM_ROBOT_WEBHOOK
 
     def clean(self):
         if not self.parent_id:
@@ -171,6 +199,24 @@ class User(AbstractUser):
         choices=settings.LANGUAGES,
         default=settings.LANGUAGE_CODE,
     )
+    # Where reminders go besides the inbox and the email digest (see notifications/).
+    wecom_userid = models.CharField(
+        _("WeCom user id"),
+        max_length=64,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z0-9_.@-]+$", _("Use letters, digits and . _ - @ only, as in WeCom.")
+            )
+        ],
+        help_text=_("Your account (账号) in WeCom's address book, e.g. zhangwei."),
+    )
+    remind_by_wecom = models.BooleanField(
+        _("send my morning digest and urgent reminders to me in WeCom"), default=False
+    )
+    remind_by_wecom_robot = models.BooleanField(
+        _("also post them in my team's WeCom group, mentioning me"), default=False
+    )
 
     objects = CrmUserManager()
 
@@ -234,6 +280,35 @@ class User(AbstractUser):
     def may_see_archived(self) -> bool:
         """Rule: only admins see archived customers (``Customer.objects.visible_to``)."""
         return self.is_active and self.is_admin
+
+    # Which WeCom channels can reach this user. The sending side lives in notifications/;
+    # these answer the Preferences page without importing it.
+
+    @property
+    def wecom_app_available(self) -> bool:
+        """Rule: WeCom application messages are on when all three credentials are set."""
+        return bool(settings.WECOM_CORP_ID and settings.WECOM_AGENT_ID and settings.WECOM_SECRET)
+
+    @property
+    def wecom_robot_available(self) -> bool:
+        """Rule: the team group robot reaches a user whose branch (or one above it) has a
+        webhook, or when ``WECOM_ROBOT_WEBHOOK`` is set."""
+        if self.branch_id is None:
+            return bool(settings.WECOM_ROBOT_WEBHOOK)
+        return bool(self.branch.robot_webhook())
+
+    def wecom_choice_errors(self) -> dict:
+        """What is wrong with the user's WeCom choices as they stand on this instance:
+        {field: message}. Rule: a channel that is off cannot be chosen, and WeCom messages
+        need the user's WeCom user id."""
+        errors = {}
+        if self.remind_by_wecom and not self.wecom_app_available:
+            errors["remind_by_wecom"] = _("WeCom messages are not set up by the admins yet.")
+        elif self.remind_by_wecom and not self.wecom_userid:
+            errors["wecom_userid"] = _("Enter your WeCom user id to get reminders in WeCom.")
+        if self.remind_by_wecom_robot and not self.wecom_robot_available:
+            errors["remind_by_wecom_robot"] = _("Your team has no WeCom group robot yet.")
+        return errors
 
     def clean(self):
         super().clean()

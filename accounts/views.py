@@ -70,7 +70,8 @@ def set_language(request):
 
 @login_required
 def preferences(request):
-    """What a user chooses for themself: for now, reminders about the customers they assist."""
+    """What a user chooses for themself: reminders about the customers they assist, and
+    whether reminders also come through WeCom."""
     form = PreferencesForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()

@@ -34,6 +34,18 @@ app.conf.beat_schedule = {
             minute=int(os.environ.get("DIGEST_MINUTE", "30")),
         ),
     },
+    "send-wecom-notifications": {
+        "task": "notifications.tasks.send_morning_notifications",
+        # Five minutes after the email digests.
+        "schedule": crontab(
+            hour=int(os.environ.get("REMINDERS_HOUR", "7")),
+            minute=min(int(os.environ.get("DIGEST_MINUTE", "30")) + 5, 59),
+        ),
+    },
+    "retry-waiting-deliveries": {
+        "task": "notifications.tasks.retry_waiting_deliveries",
+        "schedule": crontab(minute="*/10"),
+    },
     "recompute-tiers": {
         "task": "customers.tasks.recompute_tiers_for_last_month",
         "schedule": crontab(day_of_month=1, hour=2, minute=0),

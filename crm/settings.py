@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "customers",
     "visits",
     "reminders",
+    "notifications",
     "home",  # the role home pages and the navigation, composed of what the apps above add
 ]
 
@@ -204,6 +205,15 @@ EMAIL_CONFIG = env.email_url(
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="crm@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- WeCom (企业微信) -------------------------------------------------------------------------
+# The self-built app's credentials; without all three, WeCom messages are off.
+WECOM_CORP_ID = env.str("WECOM_CORP_ID", default="")
+WECOM_AGENT_ID = env.str("WECOM_AGENT_ID", default="")
+WECOM_SECRET = env.str("WECOM_SECRET", default="")
+WECOM_API_BASE = env.str("WECOM_API_BASE", default="https://qyapi.weixin.qq.com")
+# The team group robot of every branch that has none of its own (Branch.wecom_robot_webhook).
+WECOM_ROBOT_WEBHOOK = env.str("WECOM_ROBOT_WEBHOOK", default="")
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
