@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class JobsConfig(AppConfig):
+    name = "jobs"
+    verbose_name = _("Background jobs")
+
+    def ready(self):
+        from . import receivers  # noqa: F401  (fails interrupted jobs when a worker starts)
