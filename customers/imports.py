@@ -462,7 +462,13 @@ def summarise(objects) -> tuple[ImportResult, list, list]:
     return result, new, changed
 
 
-def import_customers(*, name: str, data: bytes, actor, dry_run: bool = False) -> ImportResult:
+def no_progress(done: int, total: int) -> None:
+    """What an importer calls after each chunk of rows when nobody watches (the commands)."""
+
+
+def import_customers(
+    *, name: str, data: bytes, actor, dry_run: bool = False, progress=no_progress
+) -> ImportResult:
     sheet = read_records(name, data, CUSTOMER_COLUMNS)
     records, errors, label = sheet.records, sheet.errors, sheet.label
     find_duplicates(records, lambda v: v.get("customer_no"), label["customer_no"], errors)
@@ -497,17 +503,19 @@ def import_customers(*, name: str, data: bytes, actor, dry_run: bool = False) ->
                     existing,
                     taken_ids,
                     write=lambda chunk: _write_new(writer, chunk, ids, actor_id, reason),
+                    progress=progress,
                 )
             finally:
                 writer.close()
             _write_changed(changed, actor, reason)
+            progress(len(records), len(records))
         finally:
             # Also after a rejected file, when an enclosing transaction goes on.
             immediate_constraints(False)
     return result
 
 
-def _check_customers(sheet, rms, branches, existing, taken_ids, write=None):
+def _check_customers(sheet, rms, branches, existing, taken_ids, write=None, progress=no_progress):
     """Check every row; hand the new customers' rows to ``write`` in chunks while no row has
     failed. Returns (result, changed customers), or raises ImportRejected."""
     records, errors, label = sheet.records, sheet.errors, sheet.label
@@ -515,7 +523,10 @@ def _check_customers(sheet, rms, branches, existing, taken_ids, write=None):
     today = timezone.localdate()
     seen_ids = {}  # (ID type, ID number) → the first row that has it
     new, changed, preview, unchanged, created = [], [], [], 0, 0
-    for index in range(len(records)):
+    total = len(records)
+    for index in range(total):
+        if index and index % WRITE_CHUNK == 0:
+            progress(index, total)
         # Let each parsed row go once its customer exists (memory, at 100,000 rows).
         (number, values), records[index] = records[index], None
         # Every problem of a row is reported, not only the first.
@@ -782,7 +793,9 @@ def clean_imported_fields(customer) -> dict[str, list[str]]:
     return errors
 
 
-def import_holdings(*, name: str, data: bytes, actor, dry_run: bool = False) -> ImportResult:
+def import_holdings(
+    *, name: str, data: bytes, actor, dry_run: bool = False, progress=no_progress
+) -> ImportResult:
     sheet = read_records(name, data, HOLDING_COLUMNS)
     records, errors, label = sheet.records, sheet.errors, sheet.label
     find_duplicates(
@@ -804,7 +817,9 @@ def import_holdings(*, name: str, data: bytes, actor, dry_run: bool = False) -> 
         ):
             existing[(h.product_id, h.account_no)] = h
     holdings = []
-    for number, values in records:
+    for index, (number, values) in enumerate(records):
+        if index and index % CHUNK == 0:
+            progress(index, len(records))
         row_errors = rule_errors(number, validators.check_holding(values), label)
         customer = customers.get(values.get("customer_no"))
         if "customer_no" in values and customer is None:
@@ -857,10 +872,13 @@ def import_holdings(*, name: str, data: bytes, actor, dry_run: bool = False) -> 
                 default_user=actor,
                 default_change_reason=reason,
             )
+            progress(len(records), len(records))
     return result
 
 
-def import_balances(*, name: str, data: bytes, actor, dry_run: bool = False) -> ImportResult:
+def import_balances(
+    *, name: str, data: bytes, actor, dry_run: bool = False, progress=no_progress
+) -> ImportResult:
     sheet = read_records(name, data, BALANCE_COLUMNS)
     records, errors, label = sheet.records, sheet.errors, sheet.label
     find_duplicates(
@@ -877,7 +895,9 @@ def import_balances(*, name: str, data: bytes, actor, dry_run: bool = False) -> 
             existing[(b.customer_id, b.month)] = b
     balances = []
     today = timezone.localdate()
-    for number, values in records:
+    for index, (number, values) in enumerate(records):
+        if index and index % CHUNK == 0:
+            progress(index, len(records))
         row_errors = rule_errors(number, validators.check_balance(values, today), label)
         customer = customers.get(values.get("customer_no"))
         if "customer_no" in values and customer is None:
@@ -903,6 +923,7 @@ def import_balances(*, name: str, data: bytes, actor, dry_run: bool = False) -> 
             MonthlyBalance.objects.bulk_update(
                 changed, list(validators.BALANCE_AMOUNTS), batch_size=CHUNK
             )
+            progress(len(records), len(records))
     return result
 
 

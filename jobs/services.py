@@ -24,7 +24,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -144,7 +144,12 @@ def run_job(job_id: int) -> str | None:
     )
     if not claimed:
         return None
-    job = Job.objects.get(pk=job_id)
+    job = Job.objects.select_related("owner").get(pk=job_id)
+    with translation.override(getattr(job.owner, "language", None) or settings.LANGUAGE_CODE):
+        return _run_claimed(job)
+
+
+def _run_claimed(job: Job) -> str:
     kind = KINDS.get(job.kind)
     try:
         if kind is None:

@@ -1,13 +1,17 @@
 import csv
 import io
+from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import Workbook
 
 from customers.imports import ImportRejected, import_balances, import_customers, import_holdings
 from customers.models import Assignment, Customer, Holding, MonthlyBalance
+from jobs import services as job_services
+from jobs.models import Job
 from tests.conftest import PERSONAS
 from tests.factories import CustomerFactory, ProductFactory
 
@@ -255,20 +259,116 @@ def test_only_admins_import(client_for, persona):
     )
 
 
-def test_the_page_checks_then_imports(client_for, personas):
-    client = client_for("admin")
-    upload = io.BytesIO(xlsx_bytes(GOOD_ROWS))
-    upload.name = "archive.xlsx"
-    checked = client.post(
+def check(client, rows=GOOD_ROWS, name="archive.xlsx"):
+    upload = io.BytesIO(xlsx_bytes(rows))
+    upload.name = name
+    return client.post(
         reverse("customers-import"), {"step": "check", "kind": "customers", "file": upload}
     )
-    assert checked.context["result"].created == 3 and Customer.objects.count() == 0
-    token = checked.context["token"]
-    done = client.post(
-        reverse("customers-import"),
-        {"step": "confirm", "kind": "customers", "token": token, "file_name": "archive.xlsx"},
+
+
+def confirm(client, token, kind="customers"):
+    return client.post(
+        reverse("customers-import"), {"step": "confirm", "kind": kind, "token": token}
     )
-    assert done.status_code == 302 and Customer.objects.count() == 3
+
+
+def test_the_page_checks_then_imports_in_a_background_job(client_for, personas):
+    client = client_for("admin")
+    checked = check(client)
+    assert checked.context["result"].created == 3 and Customer.objects.count() == 0
+    done = confirm(client, checked.context["token"])
+    job = Job.objects.get()
+    assert done.status_code == 302 and done.url == reverse("jobs-detail", args=[job.pk])
+    assert job.owner == personas.admin and job.state == Job.State.QUEUED
+    assert Customer.objects.count() == 0  # the worker writes
+
+    assert job_services.run_job(job.pk) == Job.State.DONE
+    assert Customer.objects.count() == 3
+    job.refresh_from_db()
+    assert job.counts == {"created": 3, "updated": 0, "unchanged": 0}
+    page = client.get(done.url).content.decode()
+    assert "archive.xlsx" in page and "3" in job.message
+
+
+def test_the_confirmed_upload_is_read_from_storage_by_any_web_server(client, client_for, personas):
+    checked = check(client_for("admin"))
+    client.logout()
+    client.force_login(personas.admin)  # another session, as on another web server
+    assert confirm(client, checked.context["token"]).status_code == 302
+    job = Job.objects.get()
+    assert job_services.read_file(job.input_file) == xlsx_bytes(GOOD_ROWS)
+
+
+def test_the_import_job_reports_progress_per_chunk(client_for, personas, monkeypatch):
+    from customers import imports, job_kinds
+
+    monkeypatch.setattr(imports, "WRITE_CHUNK", 1)
+    reported = []
+
+    def recording(job, done, total=None):
+        reported.append((done, total, Customer.objects.count()))
+        job_services.report_progress(job, done, total)
+
+    monkeypatch.setattr(job_kinds, "report_progress", recording)
+    client = client_for("admin")
+    confirm(client, check(client).context["token"])
+    job_services.run_job(Job.objects.get().pk)
+    assert [(done, total) for done, total, _n in reported] == [(1, 3), (2, 3), (3, 3)]
+    assert [written for _d, _t, written in reported] == [1, 2, 3]  # written chunk by chunk
+
+
+def test_a_file_the_archive_refuses_by_the_time_it_runs_fails_with_its_report(client_for, personas):
+    client = client_for("admin")
+    token = check(client).context["token"]
+    personas.colleague.is_active = False
+    personas.colleague.save()
+    confirm(client, token)
+    job = Job.objects.get()
+    assert job_services.run_job(job.pk) == Job.State.FAILED
+    job.refresh_from_db()
+    assert Customer.objects.count() == 0
+    assert "未导入" in job.message and job.counts == {"problems": 1}
+    download = client.get(reverse("jobs-download", args=[job.pk]))
+    rows = list(read_xlsx(b"".join(download.streaming_content)).iter_rows(values_only=True))
+    assert len(rows) == 4 and "主办客户经理" in rows[2][9]
+
+
+def test_a_worker_killed_mid_import_leaves_the_archive_unchanged_and_the_job_failed(
+    client_for, personas, monkeypatch
+):
+    from django.utils import timezone
+
+    from customers import imports, job_kinds
+
+    class WorkerKilled(BaseException):
+        """Not an error the job could catch: the process is gone."""
+
+    monkeypatch.setattr(imports, "WRITE_CHUNK", 1)
+
+    def killed_after_two_chunks(job, done, total=None):
+        if done == 2:
+            assert Customer.objects.count() == 2  # two chunks were written
+            raise WorkerKilled
+
+    monkeypatch.setattr(job_kinds, "report_progress", killed_after_two_chunks)
+    client = client_for("admin")
+    confirm(client, check(client).context["token"])
+    job = Job.objects.get()
+    with pytest.raises(WorkerKilled):
+        job_services.run_job(job.pk)
+    assert Customer.objects.count() == 0 and Assignment.objects.count() == 0
+    assert Job.objects.get().state == Job.State.RUNNING  # as a killed worker leaves it
+    later = timezone.now() + timedelta(seconds=settings.JOB_STALE_SECONDS + 1)
+    assert job_services.fail_stale_jobs(now=later) == 1
+    job.refresh_from_db()
+    assert job.state == Job.State.FAILED and "中断" in job.message
+
+
+def test_a_token_for_another_kind_is_refused(client_for, personas):
+    client = client_for("admin")
+    assert confirm(client, check(client).context["token"], kind="holdings").status_code == 302
+    assert not Job.objects.exists()
 
 
 def test_the_page_shows_row_errors_of_a_bad_file(client_for, personas):
@@ -539,11 +639,12 @@ def test_a_report_is_only_for_the_admin_who_uploaded_the_file(
     assert client.get(missing).status_code == 404
 
 
-def test_a_report_is_kept_a_day_and_no_longer(client_for, personas):
-    import os
-    import time
+def test_a_report_is_offered_a_day_and_its_files_go_with_the_retention(
+    client_for, personas, monkeypatch
+):
+    from django.utils import timezone
 
-    from customers.views import IMPORT_DIR
+    from customers import views
 
     def reject():
         upload = io.BytesIO(csv_bytes([[*GOOD_ROWS[0][:3], "nobody", *GOOD_ROWS[0][4:]]]))
@@ -557,14 +658,13 @@ def test_a_report_is_kept_a_day_and_no_longer(client_for, personas):
             .context["report"]
         )
 
-    old = reject()
-    url = reverse("customers-import-report", args=[old])
+    url = reverse("customers-import-report", args=[reject()])
     assert client_for("admin").get(url).status_code == 200
-    two_days_ago = time.time() - 2 * 24 * 3600
-    for suffix in (".rejected", ".json"):
-        os.utime(IMPORT_DIR / f"{old}{suffix}", (two_days_ago, two_days_ago))
-    reject()
-    assert not list(IMPORT_DIR.glob(f"{old}.*"))
+    monkeypatch.setattr(views, "UPLOAD_TOKEN_SECONDS", -1)
+    assert client_for("admin").get(url).status_code == 404  # more than a day later
+    monkeypatch.undo()
+    later = timezone.now() + timedelta(days=settings.JOB_FILES_RETENTION_DAYS + 1)
+    assert job_services.delete_expired_files(now=later) == 2  # the file and its problems
     assert client_for("admin").get(url).status_code == 404
 
 

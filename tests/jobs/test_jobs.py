@@ -14,11 +14,6 @@ from jobs.tasks import run_job
 OTHERS = ["colleague", "head", "other_rm", "other_head", "admin"]
 
 
-@pytest.fixture(autouse=True)
-def files_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "files"
-
-
 @pytest.fixture
 def kinds():
     """Test kinds, removed again after the test."""
