@@ -15,6 +15,7 @@ from . import imports
 from .imports import IMPORTERS, ImportRejected
 
 IMPORT = "customers.import"
+EXPORT = "customers.export"
 
 
 def run_import(job):
@@ -67,4 +68,35 @@ def run_import(job):
     )
 
 
+def run_export(job):
+    """Write the owner's customer list with the filters they chose (``params["query"]``), in
+    the owner's scope as it is when the job runs; the file is the job's result."""
+    from django.http import QueryDict
+
+    from .exports import customers_to_export, write_export
+
+    query = QueryDict(job.params.get("query", ""))
+    customers = customers_to_export(job.owner, query)
+    if customers is None:
+        raise registry.JobFailed(_("Some filters are not valid."))
+    total = customers[: exports_cap() + 1].count()
+    report_progress(job, 0, min(total, exports_cap()))
+    filename, content, written = write_export(
+        user=job.owner, query=query, progress=lambda done: report_progress(job, done)
+    )
+    return registry.Outcome(
+        message=_("%(count)s customers.") % {"count": f"{written:,}"},
+        counts={"customers": written},
+        filename=filename,
+        content=content,
+    )
+
+
+def exports_cap() -> int:
+    from .views import EXPORT_MAX_ROWS
+
+    return EXPORT_MAX_ROWS
+
+
 registry.register(IMPORT, gettext_lazy("Import from core banking"), run_import)
+registry.register(EXPORT, gettext_lazy("Export to Excel"), run_export)
