@@ -32,7 +32,6 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.models import Branch, User
 from crm.bulk import (
@@ -42,6 +41,7 @@ from crm.bulk import (
     copy_rows,
     history_fields,
     immediate_constraints,
+    instance_rows,
     is_postgresql,
     prepared_copy,
     reserve_ids,
@@ -817,9 +817,7 @@ def import_holdings(
         ):
             existing[(h.product_id, h.account_no)] = h
     holdings = []
-    for index, (number, values) in enumerate(records):
-        if index and index % CHUNK == 0:
-            progress(index, len(records))
+    for number, values in records:
         row_errors = rule_errors(number, validators.check_holding(values), label)
         customer = customers.get(values.get("customer_no"))
         if "customer_no" in values and customer is None:
@@ -860,20 +858,41 @@ def import_holdings(
     result, new, changed = summarise(holdings)
     if not dry_run:
         reason = _("Imported from %(file)s") % {"file": name}
-        with transaction.atomic():
-            bulk_create_with_history(
-                new, Holding, batch_size=CHUNK, default_user=actor, default_change_reason=reason
-            )
-            bulk_update_with_history(
-                changed,
+        now = timezone.now()
+
+        def write_new(chunk):
+            for holding, pk in zip(chunk, reserve_ids(Holding, len(chunk)), strict=True):
+                holding.pk = pk
+            copy_rows(
                 Holding,
-                ["customer", "amount", "currency", "opened_on", "matures_on", "status"],
-                batch_size=CHUNK,
-                default_user=actor,
-                default_change_reason=reason,
+                ["id", *NEW_HOLDING_FIELDS],
+                instance_rows(chunk, ["id", *NEW_HOLDING_FIELDS]),
             )
-            progress(len(records), len(records))
+            copy_history(Holding, chunk, history_type="+", user=actor, reason=reason, when=now)
+
+        def write_changed(chunk):
+            update_rows(Holding, HOLDING_FIELDS, instance_rows(chunk, ["id", *HOLDING_FIELDS]))
+            copy_history(Holding, chunk, history_type="~", user=actor, reason=reason, when=now)
+
+        with transaction.atomic():
+            done = write_in_chunks(new, write_new, progress, result.unchanged, result.rows)
+            write_in_chunks(changed, write_changed, progress, done, result.rows)
     return result
+
+
+HOLDING_FIELDS = ["customer", "amount", "currency", "opened_on", "matures_on", "status"]
+NEW_HOLDING_FIELDS = ["product", "account_no", *HOLDING_FIELDS]
+
+
+def write_in_chunks(rows: list, write, progress, done: int, total: int) -> int:
+    """Hand ``rows`` to ``write`` WRITE_CHUNK at a time, reporting progress after each chunk
+    (``done`` rows were dealt with before); returns how many rows are done after them."""
+    for start in range(0, len(rows), WRITE_CHUNK):
+        chunk = rows[start : start + WRITE_CHUNK]
+        write(chunk)
+        done += len(chunk)
+        progress(done, total)
+    return done
 
 
 def import_balances(
@@ -888,16 +907,19 @@ def import_balances(
         errors,
     )
     customers = lookup(Customer, "customer_no", {v.get("customer_no") for _n, v in records})
+    # Only the months the file has, of its customers, as plain rows: (id, amounts) by key.
     existing = {}
     ids = [c.pk for c in customers.values()]
-    for start in range(0, len(ids), CHUNK):
-        for b in MonthlyBalance.objects.filter(customer_id__in=ids[start : start + CHUNK]):
-            existing[(b.customer_id, b.month)] = b
-    balances = []
+    months = list({v["month"] for _n, v in records if "month" in v})
+    for start in range(0, len(ids) if months else 0, CHUNK):
+        stored = MonthlyBalance.objects.filter(
+            customer_id__in=ids[start : start + CHUNK], month__in=months
+        ).values_list("id", "customer_id", "month", *validators.BALANCE_AMOUNTS)
+        for pk, customer_id, month, *amounts in stored:
+            existing[(customer_id, month)] = (pk, tuple(amounts))
+    new, changed, unchanged = [], [], 0
     today = timezone.localdate()
-    for index, (number, values) in enumerate(records):
-        if index and index % CHUNK == 0:
-            progress(index, len(records))
+    for number, values in records:
         row_errors = rule_errors(number, validators.check_balance(values, today), label)
         customer = customers.get(values.get("customer_no"))
         if "customer_no" in values and customer is None:
@@ -908,22 +930,34 @@ def import_balances(
         required = ("month", "avg_financial_assets")
         if row_errors or customer is None or any(k not in values for k in required):
             continue
-        balance = existing.get((customer.pk, values["month"])) or MonthlyBalance(
-            customer=customer, month=values["month"]
-        )
-        new_values = {k: values.get(k, Decimal("0")) for k in validators.BALANCE_AMOUNTS}
-        assign(balance, new_values)
-        balances.append(balance)
+        amounts = tuple(values.get(k, Decimal("0")) for k in validators.BALANCE_AMOUNTS)
+        stored = existing.get((customer.pk, values["month"]))
+        if stored is None:
+            new.append((customer.pk, values["month"], *amounts))
+        elif stored[1] != amounts:
+            changed.append((stored[0], *amounts))
+        else:
+            unchanged += 1
     if errors:
         sheet.reject()
-    result, new, changed = summarise(balances)
+    result = ImportResult(created=len(new), updated=len(changed), unchanged=unchanged)
     if not dry_run:
+        fields = list(validators.BALANCE_AMOUNTS)
         with transaction.atomic():
-            MonthlyBalance.objects.bulk_create(new, batch_size=CHUNK)
-            MonthlyBalance.objects.bulk_update(
-                changed, list(validators.BALANCE_AMOUNTS), batch_size=CHUNK
+            done = write_in_chunks(
+                new,
+                lambda chunk: copy_rows(MonthlyBalance, ["customer", "month", *fields], chunk),
+                progress,
+                unchanged,
+                result.rows,
             )
-            progress(len(records), len(records))
+            write_in_chunks(
+                changed,
+                lambda chunk: update_rows(MonthlyBalance, fields, chunk),
+                progress,
+                done,
+                result.rows,
+            )
     return result
 
 

@@ -720,3 +720,97 @@ def test_a_new_customer_never_takes_the_id_of_a_deleted_one(personas):
     new = Customer.objects.get(customer_no="K0001")
     assert new.pk > gone_id
     assert [h.history_type for h in new.history.all()] == ["+"]
+
+
+# --- holdings and balances: the COPY path, chunk by chunk -----------------------------------
+
+HOLDING_HEADER = ["客户号", "产品代码", "账号", "金额", "币种", "开立日期", "到期日", "状态"]
+BALANCE_HEADER = ["客户号", "月份", "日均金融资产", "星点值"]
+
+
+@pytest.fixture
+def copies(monkeypatch):
+    """The tables written by crm.bulk's COPY path (executemany on SQLite) during the test."""
+    from crm import bulk
+    from customers import imports
+
+    written = []
+    copy_rows = bulk.copy_rows
+
+    def recording(model, fields, rows, **kwargs):
+        rows = list(rows)
+        written.append((model._meta.model_name, len(rows)))
+        return copy_rows(model, fields, rows, **kwargs)
+
+    monkeypatch.setattr(imports, "copy_rows", recording)
+    monkeypatch.setattr(bulk, "copy_rows", recording)  # copy_history's writes
+    return written
+
+
+def test_holdings_are_written_with_copy_and_keep_their_history(personas, copies, monkeypatch):
+    from customers import imports
+
+    monkeypatch.setattr(imports, "WRITE_CHUNK", 1)
+    import_customers(name="a.csv", data=csv_bytes(GOOD_ROWS), actor=personas.admin)
+    ProductFactory(code="TD-1Y")
+    copies.clear()
+    rows = [
+        ["K0001", "TD-1Y", "6222001", "100,000.00", "CNY", "2026-01-01", "2027-01-01", "active"],
+        ["K0002", "TD-1Y", "6222002", "5,000.00", "", "", "", ""],
+    ]
+    progress = []
+    result = import_holdings(
+        name="h.csv",
+        data=csv_bytes(rows, header=HOLDING_HEADER),
+        actor=personas.admin,
+        progress=lambda done, total: progress.append((done, total)),
+    )
+    assert result.created == 2 and progress == [(1, 2), (2, 2)]
+    assert copies == [("holding", 1), ("historicalholding", 1)] * 2
+    first = Holding.objects.get(account_no="6222001")
+    assert first.amount == 100000 and first.customer.customer_no == "K0001"
+    assert first.matures_on.isoformat() == "2027-01-01"
+    created = first.history.get()
+    assert created.history_type == "+" and created.history_user == personas.admin
+    assert created.history_change_reason == "导入自 h.csv"
+
+    rows[0][3] = "120,000.00"
+    changed = import_holdings(
+        name="h2.csv", data=csv_bytes(rows, header=HOLDING_HEADER), actor=personas.admin
+    )
+    assert (changed.updated, changed.unchanged) == (1, 1)
+    first.refresh_from_db()
+    assert first.amount == 120000
+    assert [h.history_type for h in first.history.order_by("history_id")] == ["+", "~"]
+
+
+def test_balances_are_written_with_copy_reading_only_the_files_months(personas, copies):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    import_customers(name="a.csv", data=csv_bytes(GOOD_ROWS), actor=personas.admin)
+    customer = Customer.objects.get(customer_no="K0001")
+    from datetime import date
+
+    for month in range(1, 13):  # a year already stored
+        MonthlyBalance.objects.create(
+            customer=customer, month=date(2025, month, 1), avg_financial_assets=month
+        )
+    copies.clear()
+    rows = [["K0001", "2025-03", "3", "0"], ["K0001", "2025-04", "400", "0"]]
+    rows += [["K0002", "2025-04", "900", "7"]]
+    with CaptureQueriesContext(connection) as queries:
+        result = import_balances(
+            name="b.csv", data=csv_bytes(rows, header=BALANCE_HEADER), actor=personas.admin
+        )
+    assert (result.created, result.updated, result.unchanged) == (1, 1, 1)
+    assert copies == [("monthlybalance", 1)]
+    reads = [q["sql"] for q in queries if 'FROM "customers_monthlybalance"' in q["sql"]]
+    assert len(reads) == 1 and '"month" IN' in reads[0]  # not every stored month
+    assert (
+        MonthlyBalance.objects.get(customer=customer, month=date(2025, 4, 1)).avg_financial_assets
+        == 400
+    )
+    other = MonthlyBalance.objects.get(customer__customer_no="K0002")
+    assert (other.avg_financial_assets, other.star_points) == (900, 7)
+    assert MonthlyBalance.objects.count() == 13
