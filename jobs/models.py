@@ -55,6 +55,8 @@ class Job(models.Model):
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The Celery worker (node name) running it: a worker that starts again fails what it left.
+    worker = models.CharField(max_length=200, blank=True)
     files_deleted_at = models.DateTimeField(null=True, blank=True)
 
     objects = JobQuerySet.as_manager()

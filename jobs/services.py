@@ -15,6 +15,7 @@ Rules enforced here:
 """
 
 import logging
+import re
 import uuid
 from datetime import timedelta
 
@@ -38,8 +39,9 @@ UPLOADS = "uploads"
 
 def _save(folder: str, filename: str, content: bytes) -> str:
     # The user's file name is kept for the download, never trusted as a path.
-    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
-    return default_storage.save(f"{folder}/{uuid.uuid4().hex}.{suffix[:10]}", ContentFile(content))
+    suffix = re.sub(r"[^a-z0-9]", "", filename.rsplit(".", 1)[-1].lower())[:10]
+    name = f"{folder}/{uuid.uuid4().hex}.{suffix if '.' in filename and suffix else 'bin'}"
+    return default_storage.save(name, ContentFile(content))
 
 
 def store_upload(*, filename: str, content: bytes) -> str:
@@ -133,14 +135,15 @@ def fail(job: Job, *, message: str, counts=None, filename="", content=b"") -> bo
     return bool(updated)
 
 
-def run_job(job_id: int) -> str | None:
-    """Claim a queued job and run its kind's function; record how it ended.
+def run_job(job_id: int, *, worker: str = "") -> str | None:
+    """Claim a queued job for ``worker`` (a Celery node name) and run its kind's function;
+    record how it ended.
 
     Returns the state it ended in, or None when there was nothing to claim (already run,
     running elsewhere, or gone)."""
     now = timezone.now()
     claimed = Job.objects.filter(pk=job_id, state=Job.State.QUEUED).update(
-        state=Job.State.RUNNING, started_at=now, heartbeat_at=now
+        state=Job.State.RUNNING, started_at=now, heartbeat_at=now, worker=worker
     )
     if not claimed:
         return None
@@ -182,6 +185,16 @@ INTERRUPTED = gettext_noop(
     "The job was interrupted (its worker stopped) and did not finish. Nothing was changed: "
     "start it again."
 )
+
+
+def fail_jobs_of_restarted_worker(worker: str) -> int:
+    """Mark failed every job still running on ``worker`` when that worker starts: whatever
+    it was doing died with its previous process. Returns how many were failed."""
+    if not worker:
+        return 0
+    return Job.objects.filter(state=Job.State.RUNNING, worker=worker).update(
+        state=Job.State.FAILED, message=_(INTERRUPTED), finished_at=timezone.now()
+    )
 
 
 def fail_stale_jobs(now=None) -> int:

@@ -3,9 +3,9 @@ from celery import shared_task
 from . import services
 
 
-@shared_task(acks_late=True)
-def run_job(job_id: int):
-    return services.run_job(job_id)
+@shared_task(bind=True, acks_late=True)
+def run_job(self, job_id: int):
+    return services.run_job(job_id, worker=self.request.hostname or "")
 
 
 @shared_task

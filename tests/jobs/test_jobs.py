@@ -212,3 +212,31 @@ def test_the_job_list_reads_a_constant_number_of_rows(
         queued(personas.rm)
     with django_assert_max_num_queries(6):
         client.get(reverse("jobs-list"))
+
+
+def test_a_worker_that_starts_again_fails_the_jobs_it_left_running(personas):
+    mine = running(personas.rm, timedelta(seconds=1))
+    elsewhere = running(personas.rm, timedelta(seconds=1))
+    Job.objects.filter(pk=mine.pk).update(worker="celery@a")
+    Job.objects.filter(pk=elsewhere.pk).update(worker="celery@b")
+
+    class Consumer:
+        hostname = "celery@a"
+
+    fail_jobs_interrupted_by_a_restart(sender=Consumer())
+    assert Job.objects.get(pk=mine.pk).state == Job.State.FAILED
+    assert Job.objects.get(pk=elsewhere.pk).state == Job.State.RUNNING
+
+
+def test_the_task_records_which_worker_runs_the_job(personas, kinds):
+    job = queued(personas.rm)
+    run_job.apply(args=(job.pk,))  # in this process, as a worker would
+    job.refresh_from_db()
+    assert job.state == Job.State.DONE and job.worker
+
+
+def test_an_uploads_name_never_becomes_a_path(personas):
+    for filename in ("../../etc/passwd", "a.x/../../y", "客户.XLSX", "noext"):
+        name = services.store_upload(filename=filename, content=b"1")
+        assert name.startswith("uploads/") and ".." not in name and name.count("/") == 1
+        assert services.read_file(name) == b"1"
