@@ -1,5 +1,8 @@
 """``python -m bench.import_probe FILE``: import FILE as an admin, report, roll back.
 
+The file goes the way of the import page's confirm step: kept in the default storage, then
+imported by the background job's function (``customers.job_kinds.run_import``, progress
+reported per chunk), in this process rather than a worker so that it can be rolled back.
 Prints one JSON line: rows, seconds (reading, checking and writing the file), rows per second
 and the peak resident memory of this process (Django itself included).
 """
@@ -21,26 +24,40 @@ def main(path: str) -> None:
     import django
 
     django.setup()
+    from django.core.files.storage import default_storage
     from django.db import connection, transaction
 
     from accounts.models import User
-    from customers.imports import import_customers
+    from customers.job_kinds import run_import
+    from jobs.models import Job
+    from jobs.services import store_upload
 
     admin = User.objects.filter(role=User.Role.ADMIN).order_by("pk").first()
-    data = Path(path).read_bytes()
+    stored = store_upload(filename=Path(path).name, content=Path(path).read_bytes())
     result = {}
     try:
         with transaction.atomic():
+            job = Job.objects.create(
+                owner=admin,
+                kind="customers.import",
+                state=Job.State.RUNNING,
+                params={"kind": "customers"},
+                input_file=stored,
+                input_filename=Path(path).name,
+            )
             started = time.perf_counter()
-            outcome = import_customers(name=Path(path).name, data=data, actor=admin)
+            outcome = run_import(job)
             # The foreign keys are checked at commit: run those checks now, inside the timing.
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             seconds = time.perf_counter() - started
-            result = {"rows": outcome.created + outcome.updated, "created": outcome.created}
+            counts = outcome.counts
+            result = {"rows": counts["created"] + counts["updated"], "created": counts["created"]}
             raise Rollback
     except Rollback:
         pass
+    finally:
+        default_storage.delete(stored)
     result["seconds"] = round(seconds, 2)
     result["rows_per_second"] = round(result["rows"] / seconds)
     result["peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

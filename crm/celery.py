@@ -50,4 +50,12 @@ app.conf.beat_schedule = {
         "task": "customers.tasks.recompute_tiers_for_last_month",
         "schedule": crontab(day_of_month=1, hour=2, minute=0),
     },
+    "fail-stale-jobs": {
+        "task": "jobs.tasks.fail_stale_jobs",
+        "schedule": crontab(minute="*"),
+    },
+    "delete-expired-job-files": {
+        "task": "jobs.tasks.delete_expired_job_files",
+        "schedule": crontab(hour=3, minute=45),
+    },
 }

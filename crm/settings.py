@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "customers",
     "visits",
     "reminders",
+    "jobs",
     "notifications",
     "home",  # the role home pages and the navigation, composed of what the apps above add
 ]
@@ -196,6 +197,24 @@ STORAGES = {
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
+}
+
+# --- Background jobs ------------------------------------------------------------------------
+# Uploads and job results go through the default storage above: a folder under var/ here; point
+# STORAGES["default"] at a shared storage (S3, a shared mount via MEDIA_ROOT) when more than one
+# machine serves the app, so that every web server and worker sees the same files.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "files")))
+# Files that hold customer data (uploads, results, problem reports) are deleted this many days
+# after their job ended, by a daily task.
+JOB_FILES_RETENTION_DAYS = env.int("JOB_FILES_RETENTION_DAYS", default=7)
+# A running job with no sign of life (progress) for this long was interrupted: it is marked
+# failed (every minute, and when a worker starts).
+JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=300)
+# The progress of running jobs, shared by the workers and every web server: a file cache under
+# var/ here; a Redis URL (redis://…) when more than one machine serves the app.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "jobs": env.cache("JOBS_CACHE_URL", default=f"filecache://{VAR_DIR / 'cache' / 'jobs'}"),
 }
 
 # --- Email ----------------------------------------------------------------------------------

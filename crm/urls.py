@@ -29,6 +29,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("visits/", include("visits.urls")),
     path("reminders/", include("reminders.urls")),
+    path("jobs/", include("jobs.urls")),
     path("api/", include("crm.api_urls")),
     path("admin/", admin.site.urls),
 ]

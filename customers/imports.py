@@ -32,7 +32,6 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.models import Branch, User
 from crm.bulk import (
@@ -42,6 +41,7 @@ from crm.bulk import (
     copy_rows,
     history_fields,
     immediate_constraints,
+    instance_rows,
     is_postgresql,
     prepared_copy,
     reserve_ids,
@@ -462,7 +462,13 @@ def summarise(objects) -> tuple[ImportResult, list, list]:
     return result, new, changed
 
 
-def import_customers(*, name: str, data: bytes, actor, dry_run: bool = False) -> ImportResult:
+def no_progress(done: int, total: int) -> None:
+    """What an importer calls after each chunk of rows when nobody watches (the commands)."""
+
+
+def import_customers(
+    *, name: str, data: bytes, actor, dry_run: bool = False, progress=no_progress
+) -> ImportResult:
     sheet = read_records(name, data, CUSTOMER_COLUMNS)
     records, errors, label = sheet.records, sheet.errors, sheet.label
     find_duplicates(records, lambda v: v.get("customer_no"), label["customer_no"], errors)
@@ -497,17 +503,19 @@ def import_customers(*, name: str, data: bytes, actor, dry_run: bool = False) ->
                     existing,
                     taken_ids,
                     write=lambda chunk: _write_new(writer, chunk, ids, actor_id, reason),
+                    progress=progress,
                 )
             finally:
                 writer.close()
             _write_changed(changed, actor, reason)
+            progress(len(records), len(records))
         finally:
             # Also after a rejected file, when an enclosing transaction goes on.
             immediate_constraints(False)
     return result
 
 
-def _check_customers(sheet, rms, branches, existing, taken_ids, write=None):
+def _check_customers(sheet, rms, branches, existing, taken_ids, write=None, progress=no_progress):
     """Check every row; hand the new customers' rows to ``write`` in chunks while no row has
     failed. Returns (result, changed customers), or raises ImportRejected."""
     records, errors, label = sheet.records, sheet.errors, sheet.label
@@ -515,7 +523,10 @@ def _check_customers(sheet, rms, branches, existing, taken_ids, write=None):
     today = timezone.localdate()
     seen_ids = {}  # (ID type, ID number) → the first row that has it
     new, changed, preview, unchanged, created = [], [], [], 0, 0
-    for index in range(len(records)):
+    total = len(records)
+    for index in range(total):
+        if index and index % WRITE_CHUNK == 0:
+            progress(index, total)
         # Let each parsed row go once its customer exists (memory, at 100,000 rows).
         (number, values), records[index] = records[index], None
         # Every problem of a row is reported, not only the first.
@@ -782,7 +793,9 @@ def clean_imported_fields(customer) -> dict[str, list[str]]:
     return errors
 
 
-def import_holdings(*, name: str, data: bytes, actor, dry_run: bool = False) -> ImportResult:
+def import_holdings(
+    *, name: str, data: bytes, actor, dry_run: bool = False, progress=no_progress
+) -> ImportResult:
     sheet = read_records(name, data, HOLDING_COLUMNS)
     records, errors, label = sheet.records, sheet.errors, sheet.label
     find_duplicates(
@@ -845,22 +858,46 @@ def import_holdings(*, name: str, data: bytes, actor, dry_run: bool = False) -> 
     result, new, changed = summarise(holdings)
     if not dry_run:
         reason = _("Imported from %(file)s") % {"file": name}
-        with transaction.atomic():
-            bulk_create_with_history(
-                new, Holding, batch_size=CHUNK, default_user=actor, default_change_reason=reason
-            )
-            bulk_update_with_history(
-                changed,
+        now = timezone.now()
+
+        def write_new(chunk):
+            for holding, pk in zip(chunk, reserve_ids(Holding, len(chunk)), strict=True):
+                holding.pk = pk
+            copy_rows(
                 Holding,
-                ["customer", "amount", "currency", "opened_on", "matures_on", "status"],
-                batch_size=CHUNK,
-                default_user=actor,
-                default_change_reason=reason,
+                ["id", *NEW_HOLDING_FIELDS],
+                instance_rows(chunk, ["id", *NEW_HOLDING_FIELDS]),
             )
+            copy_history(Holding, chunk, history_type="+", user=actor, reason=reason, when=now)
+
+        def write_changed(chunk):
+            update_rows(Holding, HOLDING_FIELDS, instance_rows(chunk, ["id", *HOLDING_FIELDS]))
+            copy_history(Holding, chunk, history_type="~", user=actor, reason=reason, when=now)
+
+        with transaction.atomic():
+            done = write_in_chunks(new, write_new, progress, result.unchanged, result.rows)
+            write_in_chunks(changed, write_changed, progress, done, result.rows)
     return result
 
 
-def import_balances(*, name: str, data: bytes, actor, dry_run: bool = False) -> ImportResult:
+HOLDING_FIELDS = ["customer", "amount", "currency", "opened_on", "matures_on", "status"]
+NEW_HOLDING_FIELDS = ["product", "account_no", *HOLDING_FIELDS]
+
+
+def write_in_chunks(rows: list, write, progress, done: int, total: int) -> int:
+    """Hand ``rows`` to ``write`` WRITE_CHUNK at a time, reporting progress after each chunk
+    (``done`` rows were dealt with before); returns how many rows are done after them."""
+    for start in range(0, len(rows), WRITE_CHUNK):
+        chunk = rows[start : start + WRITE_CHUNK]
+        write(chunk)
+        done += len(chunk)
+        progress(done, total)
+    return done
+
+
+def import_balances(
+    *, name: str, data: bytes, actor, dry_run: bool = False, progress=no_progress
+) -> ImportResult:
     sheet = read_records(name, data, BALANCE_COLUMNS)
     records, errors, label = sheet.records, sheet.errors, sheet.label
     find_duplicates(
@@ -870,12 +907,17 @@ def import_balances(*, name: str, data: bytes, actor, dry_run: bool = False) -> 
         errors,
     )
     customers = lookup(Customer, "customer_no", {v.get("customer_no") for _n, v in records})
+    # Only the months the file has, of its customers, as plain rows: (id, amounts) by key.
     existing = {}
     ids = [c.pk for c in customers.values()]
-    for start in range(0, len(ids), CHUNK):
-        for b in MonthlyBalance.objects.filter(customer_id__in=ids[start : start + CHUNK]):
-            existing[(b.customer_id, b.month)] = b
-    balances = []
+    months = list({v["month"] for _n, v in records if "month" in v})
+    for start in range(0, len(ids) if months else 0, CHUNK):
+        stored = MonthlyBalance.objects.filter(
+            customer_id__in=ids[start : start + CHUNK], month__in=months
+        ).values_list("id", "customer_id", "month", *validators.BALANCE_AMOUNTS)
+        for pk, customer_id, month, *amounts in stored:
+            existing[(customer_id, month)] = (pk, tuple(amounts))
+    new, changed, unchanged = [], [], 0
     today = timezone.localdate()
     for number, values in records:
         row_errors = rule_errors(number, validators.check_balance(values, today), label)
@@ -888,20 +930,33 @@ def import_balances(*, name: str, data: bytes, actor, dry_run: bool = False) -> 
         required = ("month", "avg_financial_assets")
         if row_errors or customer is None or any(k not in values for k in required):
             continue
-        balance = existing.get((customer.pk, values["month"])) or MonthlyBalance(
-            customer=customer, month=values["month"]
-        )
-        new_values = {k: values.get(k, Decimal("0")) for k in validators.BALANCE_AMOUNTS}
-        assign(balance, new_values)
-        balances.append(balance)
+        amounts = tuple(values.get(k, Decimal("0")) for k in validators.BALANCE_AMOUNTS)
+        stored = existing.get((customer.pk, values["month"]))
+        if stored is None:
+            new.append((customer.pk, values["month"], *amounts))
+        elif stored[1] != amounts:
+            changed.append((stored[0], *amounts))
+        else:
+            unchanged += 1
     if errors:
         sheet.reject()
-    result, new, changed = summarise(balances)
+    result = ImportResult(created=len(new), updated=len(changed), unchanged=unchanged)
     if not dry_run:
+        fields = list(validators.BALANCE_AMOUNTS)
         with transaction.atomic():
-            MonthlyBalance.objects.bulk_create(new, batch_size=CHUNK)
-            MonthlyBalance.objects.bulk_update(
-                changed, list(validators.BALANCE_AMOUNTS), batch_size=CHUNK
+            done = write_in_chunks(
+                new,
+                lambda chunk: copy_rows(MonthlyBalance, ["customer", "month", *fields], chunk),
+                progress,
+                unchanged,
+                result.rows,
+            )
+            write_in_chunks(
+                changed,
+                lambda chunk: update_rows(MonthlyBalance, fields, chunk),
+                progress,
+                done,
+                result.rows,
             )
     return result
 

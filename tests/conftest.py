@@ -211,3 +211,9 @@ CUSTOMER_SCOPE = {
     "other_rm": {"other"},
     "admin": {"mine", "assisted", "colleagues", "outlet", "other", "archived"},
 }
+
+
+@pytest.fixture(autouse=True)
+def job_files_in_tmp(settings, tmp_path_factory):
+    """Uploads and job results (the default storage) go to a folder of the test run."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("files")

@@ -1,13 +1,17 @@
 import csv
 import io
+from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import Workbook
 
 from customers.imports import ImportRejected, import_balances, import_customers, import_holdings
 from customers.models import Assignment, Customer, Holding, MonthlyBalance
+from jobs import services as job_services
+from jobs.models import Job
 from tests.conftest import PERSONAS
 from tests.factories import CustomerFactory, ProductFactory
 
@@ -255,20 +259,127 @@ def test_only_admins_import(client_for, persona):
     )
 
 
-def test_the_page_checks_then_imports(client_for, personas):
-    client = client_for("admin")
-    upload = io.BytesIO(xlsx_bytes(GOOD_ROWS))
-    upload.name = "archive.xlsx"
-    checked = client.post(
+def check(client, rows=GOOD_ROWS, name="archive.xlsx", data=None):
+    upload = io.BytesIO(data or xlsx_bytes(rows))
+    upload.name = name
+    return client.post(
         reverse("customers-import"), {"step": "check", "kind": "customers", "file": upload}
     )
-    assert checked.context["result"].created == 3 and Customer.objects.count() == 0
-    token = checked.context["token"]
-    done = client.post(
-        reverse("customers-import"),
-        {"step": "confirm", "kind": "customers", "token": token, "file_name": "archive.xlsx"},
+
+
+def confirm(client, token, kind="customers"):
+    return client.post(
+        reverse("customers-import"), {"step": "confirm", "kind": kind, "token": token}
     )
-    assert done.status_code == 302 and Customer.objects.count() == 3
+
+
+def test_the_page_checks_then_imports_in_a_background_job(client_for, personas):
+    client = client_for("admin")
+    checked = check(client)
+    assert checked.context["result"].created == 3 and Customer.objects.count() == 0
+    done = confirm(client, checked.context["token"])
+    job = Job.objects.get()
+    assert done.status_code == 302 and done.url == reverse("jobs-detail", args=[job.pk])
+    assert job.owner == personas.admin and job.state == Job.State.QUEUED
+    assert Customer.objects.count() == 0  # the worker writes
+
+    assert job_services.run_job(job.pk) == Job.State.DONE
+    assert Customer.objects.count() == 3
+    job.refresh_from_db()
+    assert job.counts == {"created": 3, "updated": 0, "unchanged": 0}
+    page = client.get(done.url).content.decode()
+    assert "archive.xlsx" in page and "3" in job.message
+
+
+def test_the_confirmed_upload_is_read_from_storage_by_any_web_server(client, client_for, personas):
+    data = xlsx_bytes(GOOD_ROWS)
+    checked = check(client_for("admin"), data=data)
+    client.logout()
+    client.force_login(personas.admin)  # another session, as on another web server
+    assert confirm(client, checked.context["token"]).status_code == 302
+    job = Job.objects.get()
+    assert job_services.read_file(job.input_file) == data
+
+
+@pytest.mark.skipif(
+    "postgresql" in settings.DATABASES["default"]["ENGINE"],
+    reason="on PostgreSQL the writer thread shares the connection with this in-process "
+    "simulation; tests/jobs/test_worker.py kills a real worker instead",
+)
+def test_the_import_job_reports_progress_per_chunk(client_for, personas, monkeypatch):
+    from customers import imports, job_kinds
+
+    monkeypatch.setattr(imports, "WRITE_CHUNK", 1)
+    reported = []
+
+    def recording(job, done, total=None):
+        # No query here: on PostgreSQL the connection is busy with the writer's COPY.
+        reported.append((done, total))
+        job_services.report_progress(job, done, total)
+
+    monkeypatch.setattr(job_kinds, "report_progress", recording)
+    client = client_for("admin")
+    confirm(client, check(client).context["token"])
+    job_services.run_job(Job.objects.get().pk)
+    assert reported == [(1, 3), (2, 3), (3, 3)]
+    assert Customer.objects.count() == 3
+
+
+def test_a_file_the_archive_refuses_by_the_time_it_runs_fails_with_its_report(client_for, personas):
+    client = client_for("admin")
+    token = check(client).context["token"]
+    personas.colleague.is_active = False
+    personas.colleague.save()
+    confirm(client, token)
+    job = Job.objects.get()
+    assert job_services.run_job(job.pk) == Job.State.FAILED
+    job.refresh_from_db()
+    assert Customer.objects.count() == 0
+    assert "未导入" in job.message and job.counts == {"problems": 1}
+    download = client.get(reverse("jobs-download", args=[job.pk]))
+    rows = list(read_xlsx(b"".join(download.streaming_content)).iter_rows(values_only=True))
+    assert len(rows) == 4 and "主办客户经理" in rows[2][9]
+
+
+@pytest.mark.skipif(
+    "postgresql" in settings.DATABASES["default"]["ENGINE"],
+    reason="on PostgreSQL the writer thread shares the connection with this in-process "
+    "simulation; tests/jobs/test_worker.py kills a real worker instead",
+)
+def test_a_worker_killed_mid_import_leaves_the_archive_unchanged_and_the_job_failed(
+    client_for, personas, monkeypatch
+):
+    from django.utils import timezone
+
+    from customers import imports, job_kinds
+
+    class WorkerKilled(BaseException):
+        """Not an error the job could catch: the process is gone."""
+
+    monkeypatch.setattr(imports, "WRITE_CHUNK", 1)
+
+    def killed_after_two_chunks(job, done, total=None):
+        if done == 2:  # two chunks were handed to the writer
+            raise WorkerKilled
+
+    monkeypatch.setattr(job_kinds, "report_progress", killed_after_two_chunks)
+    client = client_for("admin")
+    confirm(client, check(client).context["token"])
+    job = Job.objects.get()
+    with pytest.raises(WorkerKilled):
+        job_services.run_job(job.pk)
+    assert Customer.objects.count() == 0 and Assignment.objects.count() == 0
+    assert Job.objects.get().state == Job.State.RUNNING  # as a killed worker leaves it
+    later = timezone.now() + timedelta(seconds=settings.JOB_STALE_SECONDS + 1)
+    assert job_services.fail_stale_jobs(now=later) == 1
+    job.refresh_from_db()
+    assert job.state == Job.State.FAILED and "中断" in job.message
+
+
+def test_a_token_for_another_kind_is_refused(client_for, personas):
+    client = client_for("admin")
+    assert confirm(client, check(client).context["token"], kind="holdings").status_code == 302
+    assert not Job.objects.exists()
 
 
 def test_the_page_shows_row_errors_of_a_bad_file(client_for, personas):
@@ -539,11 +650,12 @@ def test_a_report_is_only_for_the_admin_who_uploaded_the_file(
     assert client.get(missing).status_code == 404
 
 
-def test_a_report_is_kept_a_day_and_no_longer(client_for, personas):
-    import os
-    import time
+def test_a_report_is_offered_a_day_and_its_files_go_with_the_retention(
+    client_for, personas, monkeypatch
+):
+    from django.utils import timezone
 
-    from customers.views import IMPORT_DIR
+    from customers import views
 
     def reject():
         upload = io.BytesIO(csv_bytes([[*GOOD_ROWS[0][:3], "nobody", *GOOD_ROWS[0][4:]]]))
@@ -557,14 +669,13 @@ def test_a_report_is_kept_a_day_and_no_longer(client_for, personas):
             .context["report"]
         )
 
-    old = reject()
-    url = reverse("customers-import-report", args=[old])
+    url = reverse("customers-import-report", args=[reject()])
     assert client_for("admin").get(url).status_code == 200
-    two_days_ago = time.time() - 2 * 24 * 3600
-    for suffix in (".rejected", ".json"):
-        os.utime(IMPORT_DIR / f"{old}{suffix}", (two_days_ago, two_days_ago))
-    reject()
-    assert not list(IMPORT_DIR.glob(f"{old}.*"))
+    monkeypatch.setattr(views, "UPLOAD_TOKEN_SECONDS", -1)
+    assert client_for("admin").get(url).status_code == 404  # more than a day later
+    monkeypatch.undo()
+    later = timezone.now() + timedelta(days=settings.JOB_FILES_RETENTION_DAYS + 1)
+    assert job_services.delete_expired_files(now=later) == 2  # the file and its problems
     assert client_for("admin").get(url).status_code == 404
 
 
@@ -619,3 +730,97 @@ def test_a_new_customer_never_takes_the_id_of_a_deleted_one(personas):
     new = Customer.objects.get(customer_no="K0001")
     assert new.pk > gone_id
     assert [h.history_type for h in new.history.all()] == ["+"]
+
+
+# --- holdings and balances: the COPY path, chunk by chunk -----------------------------------
+
+HOLDING_HEADER = ["客户号", "产品代码", "账号", "金额", "币种", "开立日期", "到期日", "状态"]
+BALANCE_HEADER = ["客户号", "月份", "日均金融资产", "星点值"]
+
+
+@pytest.fixture
+def copies(monkeypatch):
+    """The tables written by crm.bulk's COPY path (executemany on SQLite) during the test."""
+    from crm import bulk
+    from customers import imports
+
+    written = []
+    copy_rows = bulk.copy_rows
+
+    def recording(model, fields, rows, **kwargs):
+        rows = list(rows)
+        written.append((model._meta.model_name, len(rows)))
+        return copy_rows(model, fields, rows, **kwargs)
+
+    monkeypatch.setattr(imports, "copy_rows", recording)
+    monkeypatch.setattr(bulk, "copy_rows", recording)  # copy_history's writes
+    return written
+
+
+def test_holdings_are_written_with_copy_and_keep_their_history(personas, copies, monkeypatch):
+    from customers import imports
+
+    monkeypatch.setattr(imports, "WRITE_CHUNK", 1)
+    import_customers(name="a.csv", data=csv_bytes(GOOD_ROWS), actor=personas.admin)
+    ProductFactory(code="TD-1Y")
+    copies.clear()
+    rows = [
+        ["K0001", "TD-1Y", "6222001", "100,000.00", "CNY", "2026-01-01", "2027-01-01", "active"],
+        ["K0002", "TD-1Y", "6222002", "5,000.00", "", "", "", ""],
+    ]
+    progress = []
+    result = import_holdings(
+        name="h.csv",
+        data=csv_bytes(rows, header=HOLDING_HEADER),
+        actor=personas.admin,
+        progress=lambda done, total: progress.append((done, total)),
+    )
+    assert result.created == 2 and progress == [(1, 2), (2, 2)]
+    assert copies == [("holding", 1), ("historicalholding", 1)] * 2
+    first = Holding.objects.get(account_no="6222001")
+    assert first.amount == 100000 and first.customer.customer_no == "K0001"
+    assert first.matures_on.isoformat() == "2027-01-01"
+    created = first.history.get()
+    assert created.history_type == "+" and created.history_user == personas.admin
+    assert created.history_change_reason == "导入自 h.csv"
+
+    rows[0][3] = "120,000.00"
+    changed = import_holdings(
+        name="h2.csv", data=csv_bytes(rows, header=HOLDING_HEADER), actor=personas.admin
+    )
+    assert (changed.updated, changed.unchanged) == (1, 1)
+    first.refresh_from_db()
+    assert first.amount == 120000
+    assert [h.history_type for h in first.history.order_by("history_id")] == ["+", "~"]
+
+
+def test_balances_are_written_with_copy_reading_only_the_files_months(personas, copies):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    import_customers(name="a.csv", data=csv_bytes(GOOD_ROWS), actor=personas.admin)
+    customer = Customer.objects.get(customer_no="K0001")
+    from datetime import date
+
+    for month in range(1, 13):  # a year already stored
+        MonthlyBalance.objects.create(
+            customer=customer, month=date(2025, month, 1), avg_financial_assets=month
+        )
+    copies.clear()
+    rows = [["K0001", "2025-03", "3", "0"], ["K0001", "2025-04", "400", "0"]]
+    rows += [["K0002", "2025-04", "900", "7"]]
+    with CaptureQueriesContext(connection) as queries:
+        result = import_balances(
+            name="b.csv", data=csv_bytes(rows, header=BALANCE_HEADER), actor=personas.admin
+        )
+    assert (result.created, result.updated, result.unchanged) == (1, 1, 1)
+    assert copies == [("monthlybalance", 1)]
+    reads = [q["sql"] for q in queries if 'FROM "customers_monthlybalance"' in q["sql"]]
+    assert len(reads) == 1 and '"month" IN' in reads[0]  # not every stored month
+    assert (
+        MonthlyBalance.objects.get(customer=customer, month=date(2025, 4, 1)).avg_financial_assets
+        == 400
+    )
+    other = MonthlyBalance.objects.get(customer__customer_no="K0002")
+    assert (other.avg_financial_assets, other.star_points) == (900, 7)
+    assert MonthlyBalance.objects.count() == 13
