@@ -31,27 +31,34 @@ def test_anonymous_user_is_sent_to_login(client):
         (
             "rm",
             "home/rm.html",
-            ["home", "customers-list", "visits-calendar", "reminders-inbox"],
+            ["home", "customers-list", "visits-calendar", "reminders-inbox", "jobs-list"],
         ),
         (
             "colleague",
             "home/rm.html",
-            ["home", "customers-list", "visits-calendar", "reminders-inbox"],
+            ["home", "customers-list", "visits-calendar", "reminders-inbox", "jobs-list"],
         ),
         (
             "other_rm",
             "home/rm.html",
-            ["home", "customers-list", "visits-calendar", "reminders-inbox"],
+            ["home", "customers-list", "visits-calendar", "reminders-inbox", "jobs-list"],
         ),
         (
             "head",
             "home/head.html",
-            ["home", "accounts-users", "customers-list"],
+            ["home", "accounts-users", "customers-list", "jobs-list"],
         ),
         (
             "admin",
             "home/admin.html",
-            ["home", "customers-list", "customers-import", "accounts-users", "accounts-branches"],
+            [
+                "home",
+                "customers-list",
+                "customers-import",
+                "accounts-users",
+                "accounts-branches",
+                "jobs-list",
+            ],
         ),
     ],
 )

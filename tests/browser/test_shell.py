@@ -7,14 +7,17 @@ from tests.factories import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NAVIGATION = {
-    "rm": (["我的一天", "客户", "走访", "提醒"], ["My day", "Customers", "Visits", "Reminders"]),
+    "rm": (
+        ["我的一天", "客户", "走访", "提醒", "后台任务"],
+        ["My day", "Customers", "Visits", "Reminders", "Background jobs"],
+    ),
     "head": (
-        ["概览", "团队", "客户"],
-        ["Overview", "Team", "Customers"],
+        ["概览", "团队", "客户", "后台任务"],
+        ["Overview", "Team", "Customers", "Background jobs"],
     ),
     "admin": (
-        ["概览", "客户档案", "导入", "用户", "机构"],
-        ["Overview", "Archive", "Import", "Users", "Branches"],
+        ["概览", "客户档案", "导入", "用户", "机构", "后台任务"],
+        ["Overview", "Archive", "Import", "Users", "Branches", "Background jobs"],
     ),
 }
 

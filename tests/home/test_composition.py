@@ -65,7 +65,14 @@ def test_an_installed_module_adds_its_panels_and_navigation_entry(client_for, bo
         "badge": 3,
     }
     names = [item["name"] for item in home.context["nav_items"]]
-    assert names == ["home", "customers-list", "visits-calendar", "plugin-index", "reminders-inbox"]
+    assert names == [
+        "home",
+        "customers-list",
+        "visits-calendar",
+        "plugin-index",
+        "reminders-inbox",
+        "jobs-list",
+    ]
     assert f"plugin panel about {book.mine.customer_no}" in customer.content.decode()
     assert f"plugin panel before visit {visit.pk}" in brief.content.decode()
 
