@@ -80,14 +80,12 @@ def database_url_for_worker():
     return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture
-def worker(transactional_db, tmp_path):
-    """A real Celery worker process on a queue of its own, sharing the test database."""
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "DATABASE_URL": database_url_for_worker()}
-    log = tmp_path / "worker.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
+def start_worker(queue, log, **extra_env):
+    """A real Celery worker process on ``queue`` (its own hostname too), sharing the test
+    database, writing to ``log``."""
+    env = {**os.environ, "DATABASE_URL": database_url_for_worker(), **extra_env}
+    with log.open("a") as out:
+        return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -99,6 +97,8 @@ def worker(transactional_db, tmp_path):
                 "solo",
                 "--queues",
                 queue,
+                "--hostname",
+                f"{queue}@%h",
                 "--loglevel",
                 "INFO",
                 "--without-mingle",
@@ -110,6 +110,14 @@ def worker(transactional_db, tmp_path):
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+
+
+@pytest.fixture
+def worker(transactional_db, tmp_path):
+    """A real Celery worker process on a queue of its own, sharing the test database."""
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    log = tmp_path / "worker.log"
+    process = start_worker(queue, log)
     try:
         yield queue
     finally:

@@ -2,13 +2,10 @@
 
 import csv
 import io
-import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -19,43 +16,11 @@ from jobs import services
 from jobs.models import Job
 from jobs.tasks import run_job
 from tests.factories import UserFactory
-from tests.test_celery import database_url_for_worker
-
-ROOT = Path(__file__).resolve().parent.parent.parent
+from tests.test_celery import start_worker as celery_worker
 
 
 def start_worker(queue, log):
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_for_worker(),
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-    }
-    with log.open("a") as out:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "crm",
-                "worker",
-                "--pool",
-                "solo",
-                "--queues",
-                queue,
-                "--hostname",
-                f"{queue}@%h",
-                "--loglevel",
-                "INFO",
-                "--without-mingle",
-                "--without-gossip",
-                "--without-heartbeat",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    return celery_worker(queue, log, MEDIA_ROOT=str(settings.MEDIA_ROOT))
 
 
 def wait_for(condition, seconds=120):
