@@ -56,6 +56,11 @@ class CustomerQuerySet(models.QuerySet):
         """Not archived: what lists, search and exports show."""
         return self.filter(archived_at__isnull=True)
 
+    def live_in(self, branch_ids):
+        """Not archived and filed under one of ``branch_ids``: the customers a branch's
+        morning reminder run is about, whichever app's kind is running."""
+        return self.filter(branch_id__in=branch_ids, archived_at__isnull=True)
+
     # An RM's scope with assisted customers is "primary OR assisting": no index gives that
     # in the list's order, so PostgreSQL reads the whole book for every page (10,000 buffers
     # a page at a million customers). A page is read as two ordered halves instead, each

@@ -18,10 +18,6 @@ from .models import AssetTier, Customer, Holding, KeyContact, TierPolicy
 from .tiers import add_months
 
 
-def _live_customers(branch_ids):
-    return Customer.objects.filter(branch_id__in=branch_ids, archived_at__isnull=True)
-
-
 def _customer_link(reminder):
     return reverse("customers-detail", args=[reminder.customer_id])
 
@@ -33,7 +29,7 @@ def birthday_due(day, branch_ids, leads):
     for lead in leads.get("", []):
         target = day + timedelta(days=lead)
         for customer_id, rm_id in (
-            _live_customers(branch_ids)
+            Customer.objects.live_in(branch_ids)
             .filter(birthday_between_q(target, target))
             .values_list("id", "primary_rm_id")
         ):
@@ -54,7 +50,7 @@ def contact_birthday_due(day, branch_ids, leads):
         if target.month == 2 and target.day == 28 and not calendar.isleap(target.year):
             on_day |= Q(birthday__month=2, birthday__day=29)
         for contact_id, customer_id, rm_id in KeyContact.objects.filter(
-            on_day, customer__in=_live_customers(branch_ids)
+            on_day, customer__in=Customer.objects.live_in(branch_ids)
         ).values_list("id", "customer_id", "customer__primary_rm_id"):
             yield Due(contact_id, customer_id, rm_id, target, lead)
 
@@ -81,7 +77,7 @@ def maturity_due(day, branch_ids, leads):
             status=Holding.Status.ACTIVE,
             matures_on=target,
             product__category__in=categories,
-            customer__in=_live_customers(branch_ids),
+            customer__in=Customer.objects.live_in(branch_ids),
         ).values_list("id", "customer_id", "customer__primary_rm_id"):
             yield Due(holding_id, customer_id, rm_id, target, lead)
 
@@ -114,7 +110,7 @@ def tier_at_risk_due(day, branch_ids, leads):
             balances__avg_financial_assets__lt=tier.min_assets,
         )
         for customer_id, rm_id in (
-            _live_customers(branch_ids)
+            Customer.objects.live_in(branch_ids)
             .filter(asset_tier=tier)
             .annotate(months_below=Count("balances", filter=below))
             .filter(months_below=months)

@@ -14,10 +14,6 @@ from reminders.registry import Due, Kind, format_day, register
 from .models import Visit
 
 
-def _live_customers(branch_ids):
-    return Customer.objects.filter(branch_id__in=branch_ids, archived_at__isnull=True)
-
-
 def _local_day_bounds(day):
     zone = timezone.get_current_timezone()
     start = timezone.make_aware(datetime.combine(day, time.min), zone)
@@ -38,7 +34,7 @@ def follow_up_due(day, branch_ids, leads):
         for visit_id, customer_id, rm_id in Visit.objects.filter(
             status=Visit.Status.COMPLETED,
             next_visit_on=target,
-            customer__in=_live_customers(branch_ids),
+            customer__in=Customer.objects.live_in(branch_ids),
         ).values_list("id", "customer_id", "customer__primary_rm_id"):
             yield Due(visit_id, customer_id, rm_id, target, lead)
 
@@ -59,7 +55,7 @@ def visit_overdue_due(day, branch_ids, leads):
         status=Visit.Status.PLANNED,
         planned_end__gte=start,
         planned_end__lt=end,
-        customer__in=_live_customers(branch_ids),
+        customer__in=Customer.objects.live_in(branch_ids),
     ).values_list("id", "customer_id", "customer__primary_rm_id"):
         yield Due(visit_id, customer_id, rm_id, day - timedelta(days=1), -1)
 
