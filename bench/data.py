@@ -74,6 +74,8 @@ def ensure_database(customers: int, seed: int) -> dict:
     if marker and all(marker[k] == v for k, v in wanted.items()):
         log(f"database {url} already holds {customers:,} customers (seed {seed}): reused")
         manage(url, "migrate", "--noinput", "-v0")
+        # A module added since the database was built brings its demo rows (idempotent).
+        manage(url, "seed_demo", "--modules", "--customers", str(customers), "--seed", str(seed))
         return {**marker, "reused": True, "url": url}
     log(f"building {url}: {customers:,} customers, seed {seed} (done once)")
     started = time.monotonic()

@@ -155,3 +155,43 @@ def render_panels(slot: str, user, **subject) -> list[dict]:
         if context is not None:
             shown.append({"key": panel.key, "template": panel.template, "context": context})
     return shown
+
+
+@dataclass(frozen=True)
+class DemoSeeder:
+    """Demo data an app adds after the core's (organisation, customers, visits).
+
+    ``seed(*, seed, customers, stdout)`` adds the app's rows for the demo customers already in
+    the database and returns ``{label: count}`` of what it created. It must be idempotent: run
+    again on a database that holds its rows, it creates nothing (``seed_demo --modules`` runs
+    it on the benchmark's reused database when a module is added).
+    """
+
+    key: str
+    seed: Callable[..., dict]
+    order: int = 100
+
+    @property
+    def module(self) -> str:
+        return self.seed.__module__
+
+
+_demo_seeders: dict[str, DemoSeeder] = {}
+
+
+def register_demo_seeder(*, key: str, order: int = 100):
+    """Decorator for an app's demo seeder: ``@register_demo_seeder(key="watchlists")``."""
+
+    def decorator(seed):
+        _demo_seeders[key] = DemoSeeder(key=key, seed=seed, order=order)
+        return seed
+
+    return decorator
+
+
+def demo_seeders() -> list[DemoSeeder]:
+    """The demo seeders of installed apps, in order."""
+    return sorted(
+        (s for s in _demo_seeders.values() if _installed(s.module)),
+        key=lambda s: (s.order, s.key),
+    )

@@ -167,3 +167,24 @@ def test_panels_come_in_their_order():
 def test_the_head_home_still_links_the_coverage_list(client_for):
     html = client_for("head").get(reverse("home")).content.decode()
     assert f'href="{reverse("visits-coverage")}"' in html
+
+
+def test_seed_demo_runs_installed_modules_seeders_and_only_those(book):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from home.registry import demo_seeders
+    from tests.plugin_app import demo
+
+    assert "plugin-demo" not in [s.key for s in demo_seeders()]
+    with override_settings(**WITH_PLUGIN):
+        assert "plugin-demo" in [s.key for s in demo_seeders()]
+        out = StringIO()
+        call_command("seed_demo", "--modules", stdout=out)
+        assert "plugin-demo: plugin rows" in out.getvalue()
+        assert len(demo.SEEDED) > 0
+        # A second run on the same rows creates nothing.
+        out = StringIO()
+        call_command("seed_demo", "--modules", stdout=out)
+        assert "plugin-demo" not in out.getvalue()

@@ -6,3 +6,6 @@ class PluginAppConfig(AppConfig):
 
     name = "tests.plugin_app"
     label = "plugin_app"
+
+    def ready(self):
+        from . import demo  # noqa: F401

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from accounts.demo import DEMO_PASSWORD, LOGINS, seed_organisation
 from customers.demo import seed_customers
+from home.registry import demo_seeders
 from reminders.services import generate_reminders
 from visits.demo import seed_visits
 
@@ -17,15 +18,24 @@ class Command(BaseCommand):
         parser.add_argument(
             "--customers", type=int, default=2000, help="Demo customers (default 2,000)."
         )
+        parser.add_argument(
+            "--modules",
+            action="store_true",
+            help="Only the installed modules' demo data, for customers already loaded.",
+        )
 
-    def handle(self, *args, seed, customers, **options):
+    def handle(self, *args, seed, customers, modules, **options):
         if settings.IS_PRODUCTION:
             raise CommandError(_("seed_demo refuses to run with production settings."))
         if customers < 0:
             raise CommandError(_("--customers cannot be negative."))
+        if modules:
+            self.seed_modules(seed=seed, customers=customers)
+            return
         counts = seed_organisation(seed=seed, customers=customers)
         counts["customers"] = seed_customers(count=customers, seed=seed, stdout=self.stdout)
         counts["visits"] = seed_visits(seed=seed, stdout=self.stdout)
+        self.seed_modules(seed=seed, customers=customers)
         # So that the first login already shows the day's reminders.
         generate_reminders(timezone.localdate())
         self.stdout.write(
@@ -44,3 +54,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {username:<6} {last_name}{first_name}  {role.label} · {branch_code}"
             )
+
+    def seed_modules(self, *, seed, customers):
+        """Each installed module's demo data (idempotent: a rerun creates nothing)."""
+        for seeder in demo_seeders():
+            made = seeder.seed(seed=seed, customers=customers, stdout=self.stdout) or {}
+            made = {label: count for label, count in made.items() if count}
+            if made:
+                summary = ", ".join(f"{label} {count:,}" for label, count in made.items())
+                self.stdout.write(f"  {seeder.key}: {summary}")
