@@ -115,11 +115,44 @@ def prepared_copy(model, fields: list[str], rows) -> tuple[str, io.StringIO]:
     return sql, buffer
 
 
-def send_copies(raw, prepared) -> None:
-    """Send prepared COPY statements on ``raw``, a psycopg2 connection (an Overlapped job)."""
+def send_copies(raw, prepared, then=()) -> None:
+    """Send prepared COPY statements on ``raw``, a psycopg2 connection (an Overlapped job),
+    then the ``(sql, params)`` statements of ``then`` (e.g. rows derived from the copied ones
+    with ``INSERT … SELECT``)."""
     for sql, buffer in prepared:
         with raw.cursor() as cursor:
             cursor.copy_expert(sql, buffer)
+    for sql, params in then:
+        with raw.cursor() as cursor:
+            cursor.execute(sql, params)
+
+
+def rows_with_ids(ids: list[int]) -> tuple[str, list]:
+    """A WHERE condition on ``"id"`` matching exactly ``ids``, and its parameters.
+
+    On SQLite, reserve_ids hands out consecutive ids, so a range is exact; on PostgreSQL a
+    sequence may interleave another transaction's ids, so the list itself is passed."""
+    if is_postgresql():
+        return '"id" = ANY(%s)', [list(ids)]
+    return '"id" BETWEEN %s AND %s', [min(ids), max(ids)]
+
+
+def history_from_rows_sql(model, ids: list[int], *, history_type: str, user_id, reason, when):
+    """``(sql, params)`` writing the django-simple-history rows of the ``model`` rows with
+    ``ids`` as the database holds them: what copy_history writes, computed by the server
+    from the rows it has just stored instead of sent a second time."""
+    history = model.history.model
+    qn = connection.ops.quote_name
+    columns = [f.column for f in history_fields(model)]
+    meta = [history._meta.get_field(name).column for name in HISTORY_META]
+    where, params = rows_with_ids(ids)
+    sql = (
+        f"INSERT INTO {qn(history._meta.db_table)} "  # noqa: S608 (names from the models)
+        f"({', '.join(qn(c) for c in columns + meta)}) "
+        f"SELECT {', '.join(qn(c) for c in columns)}, %s, %s, %s, %s "
+        f"FROM {qn(model._meta.db_table)} WHERE {where}"
+    )
+    return sql, [when, reason, history_type, user_id, *params]
 
 
 def _write(model, fields, batch):

@@ -91,6 +91,7 @@ SURNAMES = {
 
 
 @lru_cache(maxsize=100_000)  # names repeat (张伟, 王芳…): an import of 100,000 reads each once
+@lru_cache(maxsize=20_000)
 def name_keys(name: str, *, person: bool = True) -> tuple[str, str]:
     """(full pinyin, initials) of a person's or company's name, lower case, no spaces.
 

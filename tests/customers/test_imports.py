@@ -824,3 +824,18 @@ def test_balances_are_written_with_copy_reading_only_the_files_months(personas, 
     other = MonthlyBalance.objects.get(customer__customer_no="K0002")
     assert (other.avg_financial_assets, other.star_points) == (900, 7)
     assert MonthlyBalance.objects.count() == 13
+
+
+def test_an_imported_rows_blank_customer_is_a_customer_with_its_defaults():
+    """The importer makes its new customers without Model.__init__: each must be what
+    ``Customer(customer_no=…)`` is, and share no mutable default with another."""
+    from customers.imports import blank_customer
+
+    made, usual = blank_customer("C-1"), Customer(customer_no="C-1")
+    for field in Customer._meta.concrete_fields:
+        value = getattr(made, field.attname)
+        assert not isinstance(value, list | dict | set), field.name
+        if not (field.has_default() and callable(field.default)):
+            assert value == getattr(usual, field.attname), field.name
+    assert made._state.adding and made._state.fields_cache == {}
+    assert blank_customer("C-2")._state is not made._state
