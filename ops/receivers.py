@@ -1,0 +1,39 @@
+"""Celery signals: a task's log lines carry its id; a task that fails is recorded for admins."""
+
+import logging
+
+from celery.signals import task_failure, task_postrun, task_prerun
+
+from crm.observability import request_id_var
+
+logger = logging.getLogger(__name__)
+_tokens = {}
+
+
+@task_prerun.connect
+def _task_started(task_id=None, task=None, **kwargs):
+    _tokens[task_id] = request_id_var.set(task_id or "")
+
+
+@task_postrun.connect
+def _task_ended(task_id=None, **kwargs):
+    token = _tokens.pop(task_id, None)
+    if token is not None:
+        request_id_var.reset(token)
+
+
+@task_failure.connect
+def _record_failure(sender=None, task_id=None, exception=None, args=None, **kwargs):
+    from .models import TaskFailure
+
+    name = getattr(sender, "name", "") or str(sender)
+    try:
+        TaskFailure.objects.create(
+            task=name[:200],
+            task_id=(task_id or "")[:64],
+            args=repr(tuple(args or ()))[:500],
+            error=f"{type(exception).__name__}: {exception}"[:1000],
+            worker=(getattr(getattr(sender, "request", None), "hostname", "") or "")[:200],
+        )
+    except Exception:  # the database may be what failed
+        logger.exception("could not record the failure of task %s", name)
