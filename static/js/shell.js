@@ -61,3 +61,20 @@
     }
   });
 })();
+
+// <input data-filters-next>: typing hides the choices of the list right after it that do
+// not contain the text (a long list of checkboxes).
+(function () {
+  "use strict";
+
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (!field.matches || !field.matches("[data-filters-next]")) return;
+    var query = field.value.trim().toLowerCase();
+    var list = field.nextElementSibling;
+    if (!list) return;
+    list.querySelectorAll(".form-check").forEach(function (choice) {
+      choice.hidden = query !== "" && choice.textContent.toLowerCase().indexOf(query) < 0;
+    });
+  });
+})();

@@ -16,8 +16,8 @@ NAVIGATION = {
         ["Overview", "Team", "Customers", "Background jobs"],
     ),
     "admin": (
-        ["概览", "客户档案", "导入", "用户", "机构", "后台任务"],
-        ["Overview", "Archive", "Import", "Users", "Branches", "Background jobs"],
+        ["概览", "客户档案", "导入", "用户", "机构", "后台任务", "运维"],
+        ["Overview", "Archive", "Import", "Users", "Branches", "Background jobs", "Operations"],
     ),
 }
 

@@ -61,3 +61,17 @@ def test_report_only_mode_for_trying_a_change(client, settings):
     response = client.get("/accounts/login/")
     assert "Content-Security-Policy" not in response
     assert response["Content-Security-Policy-Report-Only"] == policy_header()
+
+
+def python_sources():
+    for path in ROOT.rglob("*.py"):
+        parts = set(path.relative_to(ROOT).parts)
+        if parts & {".venv", "var", "tests", "migrations", "node_modules"}:
+            continue
+        yield path
+
+
+def test_no_widget_written_in_python_carries_an_inline_handler():
+    handler = re.compile(r"""\son(input|click|change|submit|load|key\w+|focus|blur)=["'{]""")
+    offenders = [str(p) for p in python_sources() if handler.search(p.read_text())]
+    assert offenders == []
