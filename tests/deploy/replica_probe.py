@@ -25,6 +25,7 @@ class Recorder:
     def __enter__(self):
         self.wrappers = []
         for alias, seen in self.sql.items():
+
             def wrapper(execute, sql, params, many, context, seen=seen):
                 seen.append(sql)
                 return execute(sql, params, many, context)
@@ -40,7 +41,9 @@ class Recorder:
 
     def customer_reads(self):
         return {
-            alias: sum(1 for sql in statements if CUSTOMER_TABLE in sql and sql.startswith("SELECT"))
+            alias: sum(
+                1 for sql in statements if CUSTOMER_TABLE in sql and sql.startswith("SELECT")
+            )
             for alias, statements in self.sql.items()
         }
 

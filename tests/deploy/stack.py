@@ -44,7 +44,9 @@ def port_open(port) -> bool:
 
 
 def postgres_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4])
+    )
     if found:
         return Path(found[-1]).parent
     initdb = shutil.which("initdb")
@@ -96,8 +98,18 @@ class Postgres:
         folder.mkdir(parents=True, exist_ok=True)
         _own_for_postgres(folder)
         cluster = cls(folder, free_port())
-        cluster._run("initdb", "-D", str(cluster.data), "-U", "postgres", "-A", "trust",
-                     "-E", "UTF8", "--no-sync")
+        cluster._run(
+            "initdb",
+            "-D",
+            str(cluster.data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
         with (cluster.data / "postgresql.conf").open("a") as conf:
             conf.write(
                 "\nlisten_addresses = '127.0.0.1'\n"
@@ -116,16 +128,42 @@ class Postgres:
         folder.mkdir(parents=True, exist_ok=True)
         _own_for_postgres(folder)
         replica = Postgres(folder, free_port())
-        self._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-                  "-D", str(replica.data), "-R", "-X", "stream", "-c", "fast", "--no-sync")
+        self._run(
+            "pg_basebackup",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-D",
+            str(replica.data),
+            "-R",
+            "-X",
+            "stream",
+            "-c",
+            "fast",
+            "--no-sync",
+        )
         with (replica.data / "postgresql.conf").open("a") as conf:
             conf.write(f"\nunix_socket_directories = '{folder}'\n")
         replica.start()
         return replica
 
     def start(self):
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60",
-                  "-o", f"-p {self.port}", "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-p {self.port}",
+            "start",
+        )
 
     def stop(self, mode="fast"):
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
@@ -135,9 +173,23 @@ class Postgres:
 
     def sql(self, statement: str, database="postgres") -> str:
         result = subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database,
-             "-tAc", statement],
-            check=True, capture_output=True, text=True, timeout=60,
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-tAc",
+                statement,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         return result.stdout.strip()
 
@@ -152,7 +204,11 @@ class Process:
     def start(self):
         out = self.log.open("a")
         self.popen = subprocess.Popen(
-            self.command, cwd=self.cwd, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+            self.command,
+            cwd=self.cwd,
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         out.close()
@@ -188,6 +244,8 @@ def django_env(**extra) -> dict:
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.update(
         DJANGO_SETTINGS_MODULE="crm.settings",
+        # This checkout's code, whatever else the interpreter has installed.
+        PYTHONPATH=str(ROOT),
         PYTHONUNBUFFERED="1",
         LOG_FORMAT="json",
         **{key: str(value) for key, value in extra.items()},
@@ -197,7 +255,11 @@ def django_env(**extra) -> dict:
 
 def manage(*args, env, timeout=600) -> str:
     result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=timeout,
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -208,42 +270,26 @@ def redis_server(folder: Path, port: int | None = None) -> Process:
     port = port or free_port()
     process = Process(
         "redis",
-        [shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(folder)],
-        env=dict(os.environ), log=folder / f"redis-{port}.log",
+        [
+            shutil.which("redis-server"),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+        ],
+        env=dict(os.environ),
+        log=folder / f"redis-{port}.log",
     )
     process.port = port
     process.start()
     wait_for(lambda: port_open(port), what="redis")
     return process
-
-
-def gunicorn(name, port, env, log_dir: Path) -> Process:
-    return Process(
-        name,
-        [str(BIN / "gunicorn"), "crm.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-         "--threads", "4", "--graceful-timeout", "20", "--timeout", "60"],
-        env=env, log=log_dir / f"{name}.log",
-    )
-
-
-def celery_worker(name, env, log_dir: Path, queue="celery") -> Process:
-    return Process(
-        name,
-        [str(BIN / "celery"), "-A", "crm", "worker", "--pool", "threads", "--concurrency", "1",
-         "--hostname", f"{name}@%h", "--queues", queue, "--without-gossip", "--without-mingle",
-         "--loglevel", "INFO"],
-        env=env, log=log_dir / f"{name}.log",
-    )
-
-
-def celery_beat(env, log_dir: Path) -> Process:
-    return Process(
-        "beat",
-        [str(BIN / "celery"), "-A", "crm", "beat", "--loglevel", "INFO",
-         "--pidfile", str(log_dir / "beat.pid")],
-        env=env, log=log_dir / "beat.log",
-    )
 
 
 def get_json(url, timeout=10):

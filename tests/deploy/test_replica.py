@@ -38,16 +38,21 @@ def pair(deploy_dir):
 def run(env, phase):
     result = subprocess.run(
         [sys.executable, "-m", "tests.deploy.replica_probe", phase],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def caught_up(replica):
-    return replica.sql(
-        "SELECT pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()"
-    ) == "t" and replica.sql("SELECT count(*) FROM accounts_user", database="crm") != "0"
+    return (
+        replica.sql("SELECT pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()") == "t"
+        and replica.sql("SELECT count(*) FROM accounts_user", database="crm") != "0"
+    )
 
 
 def assert_read_from(answers, where):
@@ -70,9 +75,10 @@ def test_reports_read_from_the_replica_and_fall_back_when_it_lags_or_is_down(pai
     replica.sql("SELECT pg_wal_replay_pause()")
     primary.sql("UPDATE customers_customer SET notes = notes || '.'", database="crm")
     wait_for(
-        lambda: float(replica.sql(
-            "SELECT EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())"
-        )) > 3,
+        lambda: (
+            float(replica.sql("SELECT EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())"))
+            > 3
+        ),
         what="the replica to lag",
     )
     assert_read_from(run(env, "probe"), "default")
