@@ -58,6 +58,7 @@ def test_anonymous_user_is_sent_to_login(client):
                 "accounts-users",
                 "accounts-branches",
                 "jobs-list",
+                "ops-tasks",
             ],
         ),
     ],
