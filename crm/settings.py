@@ -332,6 +332,8 @@ READYZ_TIMEOUT_SECONDS = env.float("READYZ_TIMEOUT_SECONDS", default=1.0)
 # The beat writes a heartbeat this often; /readyz says it is down after this much silence.
 BEAT_HEARTBEAT_SECONDS = env.int("BEAT_HEARTBEAT_SECONDS", default=15)
 BEAT_SILENCE_SECONDS = env.int("BEAT_SILENCE_SECONDS", default=120)
+# Failed Celery tasks are kept this many days for admins (ops.tasks).
+TASK_FAILURE_RETENTION_DAYS = env.int("TASK_FAILURE_RETENTION_DAYS", default=30)
 # A job still waiting for a worker after this long means the workers do not keep up.
 JOB_WAIT_ALARM_SECONDS = env.int("JOB_WAIT_ALARM_SECONDS", default=300)
 # Content-Security-Policy (crm.csp); true sends it as report-only.

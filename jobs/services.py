@@ -33,6 +33,7 @@ from crm.replica import reading_from_replica, replica_job_kinds
 
 from .models import Job
 from .registry import KINDS, JobFailed
+from .signals import job_crashed
 
 logger = logging.getLogger(__name__)
 
@@ -173,9 +174,10 @@ def _run_claimed(job: Job) -> str:
             content=refused.content,
         )
         return Job.State.FAILED
-    except Exception:
+    except Exception as error:
         logger.exception("job %s (%s) failed", job.pk, job.kind)
         fail(job, message=_("The job stopped because of an error. Nothing was changed."))
+        job_crashed.send(sender=Job, job=job, exception=error)
         return Job.State.FAILED
     finish(
         job,

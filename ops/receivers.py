@@ -5,6 +5,7 @@ import logging
 from celery.signals import task_failure, task_postrun, task_prerun
 
 from crm.observability import request_id_var
+from jobs.signals import job_crashed
 
 logger = logging.getLogger(__name__)
 _tokens = {}
@@ -22,18 +23,33 @@ def _task_ended(task_id=None, **kwargs):
         request_id_var.reset(token)
 
 
-@task_failure.connect
-def _record_failure(sender=None, task_id=None, exception=None, args=None, **kwargs):
+def record(*, task, error, task_id="", args=(), worker=""):
     from .models import TaskFailure
 
-    name = getattr(sender, "name", "") or str(sender)
     try:
         TaskFailure.objects.create(
-            task=name[:200],
+            task=task[:200],
             task_id=(task_id or "")[:64],
             args=repr(tuple(args or ()))[:500],
-            error=f"{type(exception).__name__}: {exception}"[:1000],
-            worker=(getattr(getattr(sender, "request", None), "hostname", "") or "")[:200],
+            error=f"{type(error).__name__}: {error}"[:1000],
+            worker=(worker or "")[:200],
         )
     except Exception:  # the database may be what failed
-        logger.exception("could not record the failure of task %s", name)
+        logger.exception("could not record the failure of %s", task)
+
+
+@task_failure.connect
+def _record_failure(sender=None, task_id=None, exception=None, args=None, **kwargs):
+    record(
+        task=getattr(sender, "name", "") or str(sender),
+        error=exception,
+        task_id=task_id,
+        args=args,
+        worker=getattr(getattr(sender, "request", None), "hostname", ""),
+    )
+
+
+@job_crashed.connect
+def _record_job_crash(sender=None, job=None, exception=None, **kwargs):
+    """The real error of a job that crashed (its owner sees a plain message)."""
+    record(task=f"job {job.kind}", error=exception, args=(job.pk,), worker=job.worker)

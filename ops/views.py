@@ -1,3 +1,5 @@
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,6 +20,7 @@ from jobs.services import retry_job
 from .health import readiness
 from .models import TaskFailure
 
+logger = logging.getLogger(__name__)
 NEW_TOKEN_SESSION_KEY = "ops:new-api-token"
 SHOWN_ROWS = 50
 
@@ -35,7 +38,13 @@ def readyz(request):
     """Readiness for a load balancer and a monitor: 200 when every part answers, else 503
     with the failing parts named (see ops.health)."""
     ready, body = readiness()
-    return JsonResponse(body, status=200 if ready else 503)
+    response = JsonResponse(body, status=200 if ready else 503)
+    if not ready:
+        # One warning naming the parts, instead of Django's "Service Unavailable" error on
+        # every poll of a monitor (which error reporting would turn into an event each time).
+        logger.warning("not ready: %s", ", ".join(body["failing"]))
+        response._has_been_logged = True
+    return response
 
 
 def _require_admin(user):

@@ -107,3 +107,11 @@ def test_only_the_checks_chosen_make_it_fail(client, monkeypatch, settings):
 def test_health_urls_are_outside_the_login(client):
     assert reverse("healthz") == "/healthz"
     assert reverse("readyz") == "/readyz"
+
+
+def test_a_failing_readyz_is_one_warning_not_an_error_each_poll(client, caplog, monkeypatch):
+    monkeypatch.setattr(app.control, "ping", lambda timeout: [])
+    client.get("/readyz")
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert errors == []
+    assert any(r.getMessage() == "not ready: beat, workers" for r in caplog.records)

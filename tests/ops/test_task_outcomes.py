@@ -99,3 +99,35 @@ def test_only_admins_retry(client_for, personas, monkeypatch):
     )
     job.refresh_from_db()
     assert job.state == Job.State.FAILED
+
+
+def test_the_real_error_of_a_crashed_job_is_kept_for_admins(personas):
+    from jobs import registry
+
+    def crashing(job):
+        raise ZeroDivisionError("division by zero in the tier rule")
+
+    registry.register("test.ops-crashing", "Crashing", crashing)
+    try:
+        job = Job.objects.create(owner=personas.rm, kind="test.ops-crashing")
+        assert services.run_job(job.pk, worker="w1@host") == Job.State.FAILED
+    finally:
+        registry.KINDS.pop("test.ops-crashing")
+    (failure,) = TaskFailure.objects.all()
+    assert failure.task == "job test.ops-crashing"
+    assert failure.error == "ZeroDivisionError: division by zero in the tier rule"
+    assert failure.args == f"({job.pk},)"
+    assert failure.worker == "w1@host"
+
+
+def test_failed_tasks_are_kept_for_a_month(settings):
+    from datetime import timedelta
+
+    from ops.tasks import delete_old_task_failures
+
+    settings.TASK_FAILURE_RETENTION_DAYS = 30
+    old = TaskFailure.objects.create(task="a", error="E: x")
+    TaskFailure.objects.filter(pk=old.pk).update(failed_at=timezone.now() - timedelta(days=31))
+    recent = TaskFailure.objects.create(task="b", error="E: y")
+    assert delete_old_task_failures() == 1
+    assert list(TaskFailure.objects.all()) == [recent]
