@@ -75,3 +75,16 @@ def test_no_widget_written_in_python_carries_an_inline_handler():
     handler = re.compile(r"""\son(input|click|change|submit|load|key\w+|focus|blur)=["'{]""")
     offenders = [str(p) for p in python_sources() if handler.search(p.read_text())]
     assert offenders == []
+
+
+@pytest.mark.django_db
+def test_the_periodic_task_form_of_the_admin_has_no_inline_script(client_for):
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    crontab = CrontabSchedule.objects.create(minute="0", hour="7")
+    task = PeriodicTask.objects.create(name="t", task="jobs.tasks.fail_stale_jobs", crontab=crontab)
+    page = client_for("admin").get(f"/admin/django_celery_beat/periodictask/{task.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert not INLINE_SCRIPT.search(html)
+    assert "js/admin-periodic-task.js" in html
