@@ -4,6 +4,7 @@ import sys
 import types
 
 import pytest
+from celery import shared_task
 
 from crm import observability
 from crm.observability import JsonFormatter, RequestContextFilter, scrub_event
@@ -136,3 +137,15 @@ def test_what_reaches_sentry_about_a_request_is_its_method_and_path():
     scrubbed = scrub_event(event)
     assert scrubbed["request"] == {"method": "GET", "url": "https://crm.example.com/customers/"}
     assert "user" not in scrubbed
+
+
+@shared_task(name="tests.ops.logging_task")
+def logging_task():
+    logging.getLogger("tests.ops").warning("inside the task")
+
+
+def test_a_tasks_log_lines_carry_its_id(json_lines):
+    logging_task.apply(task_id="task-123")
+    (line,) = [line for line in json_lines if line["message"] == "inside the task"]
+    assert line["request_id"] == "task-123"
+    assert line["user_id"] is None
