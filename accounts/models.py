@@ -22,8 +22,8 @@ class BranchQuerySet(models.QuerySet):
         """The branches a user may see.
 
         Rule: an admin sees every branch; a branch head or a risk manager sees their branch and
-        every branch under it; a relationship manager sees only their own branch. A user without a branch
-        (other than an admin) and an inactive or anonymous user see none.
+        every branch under it; a relationship manager sees only their own branch. A user
+        without a branch (other than an admin) and an inactive or anonymous user see none.
         """
         if not user.is_authenticated or not user.is_active:
             return self.none()
@@ -145,7 +145,8 @@ class UserQuerySet(models.QuerySet):
         """The users a user may see.
 
         Rule: an admin sees every user; a branch head or a risk manager sees the users of
-        their branch subtree; a relationship manager sees only themself. Inactive and anonymous users see none.
+        their branch subtree; a relationship manager sees only themself. Inactive and
+        anonymous users see none.
         """
         if not user.is_authenticated or not user.is_active:
             return self.none()

@@ -24,9 +24,10 @@ class CustomerQuerySet(models.QuerySet):
         """The customers a user may see. Every read of customer data starts here.
 
         Rule: an admin sees every customer, archived ones included. A branch head or a risk
-        manager sees the customers that belong to their branch or any branch under it. A relationship manager
-        sees the customers of whom they are the primary RM or an assisting RM. Heads and RMs
-        never see archived customers. Inactive and anonymous users see none.
+        manager sees the customers that belong to their branch or any branch under it. A
+        relationship manager sees the customers of whom they are the primary RM or an
+        assisting RM. Heads, risk managers and RMs never see archived customers. Inactive and
+        anonymous users see none.
 
         Each scope is a plain indexed predicate (``branch_id IN (…)``, ``primary_rm_id = …``),
         never a join that multiplies rows. The lists are read first (one small indexed query)

@@ -7,8 +7,11 @@ class WatchlistsConfig(AppConfig):
     verbose_name = _("Risk warnings")
 
     def ready(self):
-        from . import extras, reminder_kinds  # noqa: F401 - the checklist and the kinds
-        from . import job_kinds  # noqa: F401 - the risk data import as a job
+        from . import (  # noqa: F401 - the checklist and the kinds
+            extras,
+            job_kinds,  # noqa: F401 - the risk data import as a job
+            reminder_kinds,
+        )
 
         if apps.is_installed("notifications"):
             # "Escalated to you" goes out at once in WeCom for those who chose it.

@@ -79,8 +79,9 @@ def schedule(today=None, holding_ids=None) -> int:
     checks = []
     for pk, customer_id, opened_on, last, grade, watched in rows.iterator(chunk_size=5000):
         if last is None:
-            kind, due = LoanCheck.Kind.FIRST, (opened_on or today) + timedelta(
-                days=policy.first_check_days
+            kind, due = (
+                LoanCheck.Kind.FIRST,
+                (opened_on or today) + timedelta(days=policy.first_check_days),
             )
         else:
             kind = LoanCheck.Kind.ROUTINE

@@ -58,7 +58,13 @@ def parse_rating(value):
     return raw
 
 
-ACCOUNT_ALIASES = {"正常": "normal", "冻结": "frozen", "久悬": "dormant", "睡眠": "dormant", "销户": "closed"}
+ACCOUNT_ALIASES = {
+    "正常": "normal",
+    "冻结": "frozen",
+    "久悬": "dormant",
+    "睡眠": "dormant",
+    "销户": "closed",
+}
 
 RISK_COLUMNS = [
     Column("customer_no", ("客户号", "customer_no"), plain_text, required=True),
@@ -109,7 +115,11 @@ def import_risk_signals(*, name: str, data: bytes, actor=None, dry_run=False, pr
         if "customer_no" in values and customer is None:
             errors.append(RowError(number, label["customer_no"], _("No customer has this number.")))
             continue
-        if customer is None or "as_of" not in values or any(sheet.failed(values, f) for f in FIELDS):
+        if (
+            customer is None
+            or "as_of" not in values
+            or any(sheet.failed(values, f) for f in FIELDS)
+        ):
             continue
         fields = {f: values.get(f, RiskSignal._meta.get_field(f).get_default()) for f in FIELDS}
         fields["rating_rank"] = rating_rank(fields["rating"])

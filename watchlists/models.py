@@ -172,9 +172,7 @@ class WatchPolicy(models.Model):
     review_days_severe = models.PositiveSmallIntegerField(
         _("first review after (days): severe"), default=7
     )
-    measure_days = models.PositiveSmallIntegerField(
-        _("first measure due after (days)"), default=3
-    )
+    measure_days = models.PositiveSmallIntegerField(_("first measure due after (days)"), default=3)
 
     class Meta:
         verbose_name = _("watch policy")
@@ -246,8 +244,7 @@ RULE_DEFAULTS = {
         Decimal(30),
         Decimal(50),
         None,
-        "threshold: % fall month on month (attention); second: % fall over three months "
-        "(warning)",
+        "threshold: % fall month on month (attention); second: % fall over three months (warning)",
     ),
     "tier_drop": (1, None, None, None, "a customer moved to a lower asset tier"),
     "not_renewed": (
@@ -427,9 +424,7 @@ class WatchItem(models.Model):
         related_name="+",
     )
     review_on = models.DateField(_("review on"))
-    state = models.CharField(
-        _("state"), max_length=12, choices=State.choices, default=State.OPEN
-    )
+    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.OPEN)
     # 0 primary RM, 1 branch head, 2 risk manager, 3 head of the parent branch.
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
     escalated_to = models.ForeignKey(
@@ -582,7 +577,10 @@ class Measure(models.Model):
     )
     kind = models.CharField(pgettext_lazy("measure", "kind"), max_length=12, choices=Kind.choices)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     due_on = models.DateField(_("due on"))
     done_on = models.DateField(_("done on"), null=True, blank=True)
@@ -608,7 +606,10 @@ class Escalation(models.Model):
     """One climb of an item to the next level: written once per (item, level)."""
 
     item = models.ForeignKey(
-        WatchItem, verbose_name=_("watch item"), on_delete=models.CASCADE, related_name="escalations"
+        WatchItem,
+        verbose_name=_("watch item"),
+        on_delete=models.CASCADE,
+        related_name="escalations",
     )
     level = models.PositiveSmallIntegerField(_("escalation level"))
     to_user = models.ForeignKey(
@@ -683,6 +684,9 @@ class LedgerEntry(models.Model):
         verbose_name_plural = _("ledger lines")
         ordering = ["-on", "-id"]
         indexes = [models.Index(fields=["customer", "-on"], name="ledger_by_customer")]
+
+    def __str__(self):
+        return f"{self.on} {self.get_kind_display()}"
 
     @property
     def signal_labels(self):

@@ -84,7 +84,10 @@ def _add_months(first: date, months: int) -> date:
 
 def assets_drop(rule, today):
     month = (
-        MonthlyBalance.objects.filter(month__lte=today).order_by("-month").values_list("month", flat=True).first()
+        MonthlyBalance.objects.filter(month__lte=today)
+        .order_by("-month")
+        .values_list("month", flat=True)
+        .first()
     )
     if month is None:
         return []
@@ -103,8 +106,10 @@ def assets_drop(rule, today):
         LEFT JOIN {balance} p ON p.customer_id = b.customer_id AND p.month = %s
         LEFT JOIN {balance} q ON q.customer_id = b.customer_id AND q.month = %s
         WHERE b.month = %s
-          AND ((p.avg_financial_assets > 0 AND b.avg_financial_assets < p.avg_financial_assets * %s)
-               OR (q.avg_financial_assets > 0 AND b.avg_financial_assets < q.avg_financial_assets * %s))
+          AND ((p.avg_financial_assets > 0
+                AND b.avg_financial_assets < p.avg_financial_assets * %s)
+               OR (q.avg_financial_assets > 0
+                   AND b.avg_financial_assets < q.avg_financial_assets * %s))
           AND NOT EXISTS (SELECT 1 FROM {item} i WHERE i.customer_id = b.customer_id
                           AND i.rule = %s AND i.closed_at >= %s)
     """  # noqa: S608 - table names from the models, values as parameters
@@ -172,7 +177,9 @@ def not_renewed(rule, today):
 
 
 def _latest_signals(rule_key):
-    newer = RiskSignal.objects.filter(customer_id=OuterRef("customer_id"), as_of__gt=OuterRef("as_of"))
+    newer = RiskSignal.objects.filter(
+        customer_id=OuterRef("customer_id"), as_of__gt=OuterRef("as_of")
+    )
     return (
         RiskSignal.objects.filter(customer__archived_at__isnull=True)
         .exclude(Exists(newer))

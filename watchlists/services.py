@@ -64,7 +64,9 @@ def fill_exposure(items) -> int:
     active = Holding.objects.filter(status=Holding.Status.ACTIVE)
     return items.update(
         exposure_loans=_sum_of(
-            active.filter(customer_id=OuterRef("customer_id"), product__category__in=LOAN_CATEGORIES)
+            active.filter(
+                customer_id=OuterRef("customer_id"), product__category__in=LOAN_CATEGORIES
+            )
         ),
         exposure_guarantees=_sum_of(
             active.filter(
@@ -86,7 +88,9 @@ def fill_exposure(items) -> int:
 
 def time_limits() -> dict:
     """{(step, item level): working days}: the admins' rows over the defaults."""
-    limits = {(step, level): days for step in range(3) for level, days in DEFAULT_TIME_LIMITS.items()}
+    limits = {
+        (step, level): days for step in range(3) for level, days in DEFAULT_TIME_LIMITS.items()
+    }
     for step, level, days in TimeLimit.objects.values_list("step", "level", "working_days"):
         limits[(step, level)] = days
     return limits
@@ -138,15 +142,21 @@ class Targets:
         self.paths = dict(Branch.objects.values_list("id", "path"))
         self.by_path = {path: pk for pk, path in self.paths.items()}
         self.heads, self.risk = {}, {}
-        for pk, role, branch_id in User.objects.filter(
-            is_active=True, role__in=[User.Role.HEAD, User.Role.RISK]
-        ).order_by("id").values_list("id", "role", "branch_id"):
+        for pk, role, branch_id in (
+            User.objects.filter(is_active=True, role__in=[User.Role.HEAD, User.Role.RISK])
+            .order_by("id")
+            .values_list("id", "role", "branch_id")
+        ):
             (self.heads if role == User.Role.HEAD else self.risk).setdefault(branch_id, pk)
 
     def _up(self, branch_id):
         """The branch ids from ``branch_id`` up to the root."""
         path = self.paths.get(branch_id, "")
-        return [self.by_path[path[:end]] for end in range(len(path), 0, -11) if path[:end] in self.by_path]
+        return [
+            self.by_path[path[:end]]
+            for end in range(len(path), 0, -11)
+            if path[:end] in self.by_path
+        ]
 
     def _nearest(self, branch_id, people):
         for pk in self._up(branch_id):
@@ -208,14 +218,20 @@ def escalate(today=None) -> int:
             claimed = WatchItem.objects.filter(
                 pk=pk, escalation_level=level, next_escalation_on=deadline, state__in=ACTIVE_STATES
             ).update(
-                escalation_level=new_level, escalated_to_id=to_user, next_escalation_on=next_deadline
+                escalation_level=new_level,
+                escalated_to_id=to_user,
+                next_escalation_on=next_deadline,
             )
             if not claimed:
                 continue
             Escalation.objects.bulk_create(
                 [
                     Escalation(
-                        item_id=pk, level=new_level, to_user_id=to_user, on=today, overdue_since=since
+                        item_id=pk,
+                        level=new_level,
+                        to_user_id=to_user,
+                        on=today,
+                        overdue_since=since,
                     )
                 ],
                 ignore_conflicts=True,
@@ -306,11 +322,18 @@ def open_item(
     item.refresh_from_db()
     if measure:
         m_kind, m_owner, m_due = measure
-        Measure.objects.create(item=item, kind=m_kind, owner=m_owner, due_on=m_due, created_by=actor)
+        Measure.objects.create(
+            item=item, kind=m_kind, owner=m_owner, due_on=m_due, created_by=actor
+        )
     else:
         _first_measure(item, customer.primary_rm_id)
     _ledger(
-        item, LedgerEntry.Kind.OPENED, by=actor, text=description, signals=item.signals, visit_id=visit_id
+        item,
+        LedgerEntry.Kind.OPENED,
+        by=actor,
+        text=description,
+        signals=item.signals,
+        visit_id=visit_id,
     )
     refresh_deadlines([item.pk])
     if level >= Level.WARNING:
@@ -543,7 +566,9 @@ def spread(item_ids) -> int:
                 )
             )
     WatchItem.objects.bulk_create(rows, ignore_conflicts=True)
-    return _finish_new_items(WatchItem.objects.filter(opened_at=now, source=WatchItem.Source.RELATED))
+    return _finish_new_items(
+        WatchItem.objects.filter(opened_at=now, source=WatchItem.Source.RELATED)
+    )
 
 
 def _finish_new_items(new_items, today=None) -> int:
@@ -554,7 +579,10 @@ def _finish_new_items(new_items, today=None) -> int:
     created = list(new_items.values_list("id", "customer_id", "owner_id", "level", "signals"))
     due = today + timedelta(days=WatchPolicy.current().measure_days)
     Measure.objects.bulk_create(
-        [Measure(item_id=pk, kind=Measure.Kind.CALL, owner_id=owner, due_on=due) for pk, _c, owner, _l, _s in created],
+        [
+            Measure(item_id=pk, kind=Measure.Kind.CALL, owner_id=owner, due_on=due)
+            for pk, _c, owner, _l, _s in created
+        ],
         batch_size=2000,
     )
     LedgerEntry.objects.bulk_create(

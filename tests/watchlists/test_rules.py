@@ -78,9 +78,7 @@ def test_worsening_signal_raises_the_open_item(book):
     rules.evaluate(TODAY, keys={"overdue"})
     item = WatchItem.objects.get(rule="overdue")
     assert item.level == Level.ATTENTION
-    RiskSignal.objects.create(
-        customer=book.mine, as_of=TODAY + timedelta(days=30), overdue_days=35
-    )
+    RiskSignal.objects.create(customer=book.mine, as_of=TODAY + timedelta(days=30), overdue_days=35)
     rules.evaluate(TODAY + timedelta(days=30), keys={"overdue"})
     assert WatchItem.objects.filter(rule="overdue").count() == 1
     item.refresh_from_db()
@@ -115,9 +113,15 @@ def test_overdue_thresholds(book, days, classification, level):
 
 
 def test_downgrades_and_frozen_accounts_warn(book):
-    RiskSignal.objects.create(customer=book.mine, as_of=TODAY - timedelta(days=30), classification=1, rating="AA")
-    RiskSignal.objects.create(customer=book.mine, as_of=TODAY, classification=2, rating="AA", rating_rank=3)
-    RiskSignal.objects.create(customer=book.colleagues, as_of=TODAY - timedelta(days=30), rating="AA", rating_rank=3)
+    RiskSignal.objects.create(
+        customer=book.mine, as_of=TODAY - timedelta(days=30), classification=1, rating="AA"
+    )
+    RiskSignal.objects.create(
+        customer=book.mine, as_of=TODAY, classification=2, rating="AA", rating_rank=3
+    )
+    RiskSignal.objects.create(
+        customer=book.colleagues, as_of=TODAY - timedelta(days=30), rating="AA", rating_rank=3
+    )
     RiskSignal.objects.create(customer=book.colleagues, as_of=TODAY, rating="A", rating_rank=6)
     RiskSignal.objects.create(customer=book.other, as_of=TODAY, account_status="frozen")
     rules.evaluate(TODAY)
@@ -133,21 +137,35 @@ def test_tier_drop_and_not_renewed(book):
     AssetTier.objects.create(code="t1", name="基础", min_assets=0)
     AssetTier.objects.create(code="t2", name="金卡", min_assets=100000)
     TierChange.objects.create(
-        customer=book.mine, kind="asset", old_value="金卡", new_value="基础",
-        effective_on=TODAY - timedelta(days=3), reason="x",
+        customer=book.mine,
+        kind="asset",
+        old_value="金卡",
+        new_value="基础",
+        effective_on=TODAY - timedelta(days=3),
+        reason="x",
     )
     TierChange.objects.create(
-        customer=book.colleagues, kind="asset", old_value="基础", new_value="金卡",
-        effective_on=TODAY - timedelta(days=3), reason="x",
+        customer=book.colleagues,
+        kind="asset",
+        old_value="基础",
+        new_value="金卡",
+        effective_on=TODAY - timedelta(days=3),
+        reason="x",
     )
     deposit = ProductFactory(code="TD", category="time_deposit")
     HoldingFactory(
-        customer=book.other, product=deposit, amount=800000,
-        matures_on=TODAY - timedelta(days=40), status="matured",
+        customer=book.other,
+        product=deposit,
+        amount=800000,
+        matures_on=TODAY - timedelta(days=40),
+        status="matured",
     )
     HoldingFactory(
-        customer=book.assisted, product=deposit, amount=800000,
-        matures_on=TODAY - timedelta(days=40), status="matured",
+        customer=book.assisted,
+        product=deposit,
+        amount=800000,
+        matures_on=TODAY - timedelta(days=40),
+        status="matured",
     )
     HoldingFactory(
         customer=book.assisted, product=deposit, amount=700000, opened_on=TODAY - timedelta(days=39)
