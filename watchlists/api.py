@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -36,7 +36,11 @@ class WatchItemSerializer(serializers.ModelSerializer):
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.none())
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
     signals = SignalsField(min_length=1)
-    level = serializers.ChoiceField(choices=Level.choices)
+    level = serializers.IntegerField(
+        min_value=Level.ATTENTION,
+        max_value=Level.SEVERE,
+        help_text=gettext_lazy("1 attention (关注), 2 warning (预警), 3 severe (严重)."),
+    )
     related = serializers.SerializerMethodField(
         help_text=gettext_lazy(
             "For an item opened because of a related party: where it comes from. The origin's "
@@ -94,6 +98,22 @@ class WatchItemSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(_("The review date cannot be in the past."))
         return day
 
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "properties": {
+                "visible": {"type": "boolean"},
+                "message": {"type": "string"},
+                "origin_item": {"type": "integer"},
+                "origin_customer": {"type": "integer"},
+                "origin_customer_name": {"type": "string"},
+                "origin_level": {"type": "integer"},
+                "chain": {"type": "array", "items": {"type": "string", "nullable": True}},
+                "circle_exposure": {"type": "string", "nullable": True},
+            },
+        }
+    )
     def get_related(self, item):
         if not item.origin_id:
             return None
@@ -115,7 +135,7 @@ class WatchItemSerializer(serializers.ModelSerializer):
             "origin_customer_name": origin.customer.name,
             "origin_level": origin.level,
             "chain": [step["name"] for step in view["steps"]],
-            "circle_exposure": view["circle"],
+            "circle_exposure": None if view["circle"] is None else str(view["circle"]),
         }
 
 
@@ -136,7 +156,8 @@ class MeasureSerializer(serializers.ModelSerializer):
 
 
 class MoveSerializer(serializers.Serializer):
-    to = serializers.ChoiceField(choices=WatchItem.State.choices)
+    # Every state but "open", to which nothing moves back.
+    to = serializers.ChoiceField(choices=WatchItem.State.choices[1:])
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     exposure_reduced = serializers.DecimalField(
         max_digits=16, decimal_places=2, min_value=0, required=False, allow_null=True
@@ -224,8 +245,9 @@ class WatchItemViewSet(
             raise exceptions.PermissionDenied
         services.update_item(actor=self.request.user, item=item, **serializer.validated_data)
 
-    @extend_schema(request=MeasureSerializer, responses=MeasureSerializer(many=True))
-    @action(detail=True, methods=["get", "post"])
+    @extend_schema(methods=["GET"], responses=MeasureSerializer(many=True))
+    @extend_schema(methods=["POST"], request=MeasureSerializer, responses={201: MeasureSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def measures(self, request, pk=None):
         """The item's measures; POST adds one (`kind`, `owner` username, `due_on`)."""
         item = self.get_object()
@@ -262,6 +284,9 @@ class WatchItemViewSet(
 
 class LoanCheckSerializer(serializers.ModelSerializer):
     signals = SignalsField(required=False)
+    result = serializers.ChoiceField(
+        choices=LoanCheck.Result.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = LoanCheck
@@ -284,7 +309,13 @@ class CompleteSerializer(serializers.Serializer):
     signals = serializers.ListField(
         child=serializers.ChoiceField(choices=Signal.choices), required=False, default=list
     )
-    level = serializers.ChoiceField(choices=Level.choices, required=False, allow_null=True)
+    level = serializers.IntegerField(
+        min_value=Level.ATTENTION,
+        max_value=Level.SEVERE,
+        required=False,
+        allow_null=True,
+        help_text=gettext_lazy("Raise the item to this level: 1 attention, 2 warning, 3 severe."),
+    )
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
