@@ -1,6 +1,7 @@
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import User
 from crm.forms import StyledFormMixin
@@ -22,8 +23,12 @@ def signal_field(required=False, all_signals=False):
 class ItemForm(StyledFormMixin, forms.Form):
     """Open a watch item, or change one: a few taps on a phone."""
 
-    kind = forms.ChoiceField(label=_("Kind"), choices=WatchItem.Kind.choices)
-    level = forms.TypedChoiceField(label=_("Level"), choices=Level.choices, coerce=int)
+    kind = forms.ChoiceField(
+        label=pgettext_lazy("watch item", "Kind"), choices=WatchItem.Kind.choices
+    )
+    level = forms.TypedChoiceField(
+        label=pgettext_lazy("watch item", "Level"), choices=Level.choices, coerce=int
+    )
     signals = signal_field(required=True, all_signals=True)
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})

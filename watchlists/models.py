@@ -215,7 +215,7 @@ class WatchRule(models.Model):
     key = models.CharField(_("rule"), max_length=20, choices=Key.choices, unique=True)
     is_active = models.BooleanField(_("on"), default=True)
     level = models.PositiveSmallIntegerField(
-        _("level"), choices=Level.choices, default=Level.ATTENTION
+        pgettext_lazy("watch item", "level"), choices=Level.choices, default=Level.ATTENTION
     )
     threshold = models.DecimalField(
         _("threshold"), max_digits=16, decimal_places=2, null=True, blank=True
@@ -328,7 +328,7 @@ class RiskSignal(models.Model):
         _("account status"), max_length=10, choices=AccountStatus.choices, blank=True
     )
     event = models.CharField(_("event"), max_length=300, blank=True)
-    imported_at = models.DateTimeField(default=timezone.now)
+    imported_at = models.DateTimeField(_("imported at"), default=timezone.now)
 
     objects = CustomerScopedQuerySet.as_manager()
 
@@ -402,8 +402,12 @@ class WatchItem(models.Model):
         pgettext_lazy("watch item", "kind"), max_length=12, choices=Kind.choices
     )
     signals = models.CharField(_("signals"), max_length=400, blank=True)
-    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
-    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    level = models.PositiveSmallIntegerField(
+        pgettext_lazy("watch item", "level"), choices=Level.choices
+    )
+    source = models.CharField(
+        pgettext_lazy("watch item", "source"), max_length=10, choices=Source.choices
+    )
     # The rule that opened it ("" when a person or a related party did).
     rule = models.CharField(_("rule"), max_length=20, blank=True)
     description = models.TextField(_("description"), blank=True)
@@ -450,6 +454,7 @@ class WatchItem(models.Model):
     opened_at = models.DateTimeField(_("opened"), default=timezone.now)
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("opened by"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -667,7 +672,7 @@ class LedgerEntry(models.Model):
     kind = models.CharField(pgettext_lazy("ledger", "kind"), max_length=10, choices=Kind.choices)
     on = models.DateField(_("on"))
     level = models.PositiveSmallIntegerField(
-        _("level"), choices=Level.choices, null=True, blank=True
+        pgettext_lazy("watch item", "level"), choices=Level.choices, null=True, blank=True
     )
     signals = models.CharField(_("signals"), max_length=400, blank=True)
     text = models.CharField(_("note"), max_length=500, blank=True)
