@@ -7,11 +7,9 @@ class WatchlistsConfig(AppConfig):
     verbose_name = _("Risk warnings")
 
     def ready(self):
-        from . import (  # noqa: F401 - the checklist and the kinds
-            extras,
-            job_kinds,  # noqa: F401 - the risk data import as a job
-            reminder_kinds,
-        )
+        # The checklist on the visit outcome, the reminder kinds, the demo seeder and the
+        # risk data import as a job: each registers itself with its platform registry.
+        from . import demo, extras, job_kinds, reminder_kinds  # noqa: F401
 
         if apps.is_installed("notifications"):
             # "Escalated to you" goes out at once in WeCom for those who chose it.
