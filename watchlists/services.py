@@ -177,85 +177,120 @@ class Targets:
 def escalate(today=None) -> int:
     """Climb every overdue item one level (see ``refresh_deadlines``); returns how many.
 
-    Rule: each climb is claimed with a conditional UPDATE on the item's level and deadline,
-    so a rerun, a retry or two workers racing climb an item once; the escalation row is
-    unique per (item, level), and its reminder per its natural key. The new level's person
-    gets an "escalated to you" reminder the same day (and WeCom, when they chose it)."""
+    Rules: an item climbs at most one level per run. Each climb is a row unique per (item,
+    level), inserted with conflict-ignore and stamped with this run's time: the run then
+    changes only the items whose rows it inserted itself, so a rerun, a retry or two workers
+    racing climb an item once. The item moves to "escalated" as the state machine allows a
+    scheduled job to (``by_system``), with its history row; the new level's person gets an
+    "escalated to you" reminder the same day (and WeCom, when they chose it).
+
+    Set-based: a fixed number of queries whatever the number of items (the people of each
+    level are read once per run, ``Targets``)."""
+    from django.contrib.contenttypes.models import ContentType
+
     from reminders.models import Reminder
+    from workflow.models import StateChange
 
     today = today or timezone.localdate()
+    now = timezone.now()
     limits = time_limits()
     targets = Targets()
-    due = (
+    due = list(
         WatchItem.objects.active()
         .filter(next_escalation_on__lte=today, escalation_level__lt=TOP_ESCALATION)
         .annotate(measure_due=Min("measures__due_on", filter=Q(measures__done_on__isnull=True)))
         .values_list(
             "id",
             "escalation_level",
-            "next_escalation_on",
             "customer_id",
             "customer__branch_id",
             "review_on",
             "measure_due",
-            "state",
-            "level",
         )
     )
-    climbed = 0
-    for pk, level, deadline, customer_id, branch_id, review_on, measure_due, state, grade in list(
-        due
-    ):
-        new_level = level + 1
-        to_user = targets.user_for(branch_id, new_level)
+    if not due:
+        return 0
+    planned = {}
+    for pk, level, customer_id, branch_id, review_on, measure_due in due:
         since = min(d for d in (review_on, measure_due) if d)
-        next_deadline = (
-            add_working_days(today, limits[(new_level, grade)])
-            if new_level < TOP_ESCALATION
-            else None
-        )
-        with transaction.atomic():
-            claimed = WatchItem.objects.filter(
-                pk=pk, escalation_level=level, next_escalation_on=deadline, state__in=ACTIVE_STATES
-            ).update(
-                escalation_level=new_level,
-                escalated_to_id=to_user,
-                next_escalation_on=next_deadline,
-            )
-            if not claimed:
-                continue
-            Escalation.objects.bulk_create(
-                [
-                    Escalation(
-                        item_id=pk,
-                        level=new_level,
-                        to_user_id=to_user,
-                        on=today,
-                        overdue_since=since,
-                    )
-                ],
-                ignore_conflicts=True,
-            )
-            if state != WatchItem.State.ESCALATED:
-                item = WatchItem.objects.get(pk=pk)
-                move(actor=None, obj=item, to=WatchItem.State.ESCALATED, level=new_level)
-            if to_user:
-                Reminder.objects.bulk_create(
-                    [
-                        Reminder(
-                            kind=ESCALATED_KIND,
-                            customer_id=customer_id,
-                            subject_key=f"watchitem:{pk}",
-                            due_on=today,
-                            lead_days=0,
-                            remind_on=today,
-                            recipient_id=to_user,
-                        )
-                    ],
-                    ignore_conflicts=True,
+        planned[pk] = (level + 1, targets.user_for(branch_id, level + 1), customer_id, since)
+    with transaction.atomic():
+        Escalation.objects.bulk_create(
+            [
+                Escalation(
+                    item_id=pk, level=new, to_user_id=user, on=today, overdue_since=since, at=now
                 )
-        climbed += 1
-    return climbed
+                for pk, (new, user, _c, since) in planned.items()
+            ],
+            ignore_conflicts=True,
+            batch_size=2000,
+        )
+        ours = {
+            item_id: level
+            for item_id, level in Escalation.objects.filter(
+                at=now, item_id__in=planned
+            ).values_list("item_id", "level")
+            if planned[item_id][0] == level
+        }
+        if not ours:
+            return 0
+        # The climb itself, grouped so that each UPDATE sets constants.
+        groups = {}
+        for item_id, grade in WatchItem.objects.filter(pk__in=ours).values_list("id", "level"):
+            new_level = ours[item_id]
+            groups.setdefault((new_level, planned[item_id][1], grade), []).append(item_id)
+        for (new_level, user, grade), ids in groups.items():
+            WatchItem.objects.filter(pk__in=ids, escalation_level=new_level - 1).update(
+                escalation_level=new_level,
+                escalated_to_id=user,
+                next_escalation_on=add_working_days(today, limits[(new_level, grade)])
+                if new_level < TOP_ESCALATION
+                else None,
+            )
+        # The state machine's system move to "escalated", with its history rows.
+        transition = WatchItem.workflow.transition(WatchItem.State.OPEN, WatchItem.State.ESCALATED)
+        moving = list(
+            WatchItem.objects.select_for_update()
+            .filter(pk__in=ours, state__in=transition.sources)
+            .values_list("id", "state")
+        )
+        if moving and transition.by_system:
+            WatchItem.objects.filter(pk__in=[pk for pk, _s in moving]).update(
+                state=WatchItem.State.ESCALATED
+            )
+            content_type = ContentType.objects.get_for_model(WatchItem)
+            StateChange.objects.bulk_create(
+                [
+                    StateChange(
+                        content_type=content_type,
+                        object_id=pk,
+                        from_state=state,
+                        to_state=WatchItem.State.ESCALATED,
+                        actor=None,
+                        at=now,
+                        why={"level": ours[pk]},
+                    )
+                    for pk, state in moving
+                ]
+            )
+        Reminder.objects.bulk_create(
+            [
+                Reminder(
+                    kind=ESCALATED_KIND,
+                    customer_id=planned[pk][2],
+                    subject_key=f"watchitem:{pk}",
+                    due_on=today,
+                    lead_days=0,
+                    remind_on=today,
+                    recipient_id=planned[pk][1],
+                )
+                for pk in ours
+                if planned[pk][1]
+            ],
+            ignore_conflicts=True,
+            batch_size=2000,
+        )
+    return len(ours)
 
 
 # --- opening and updating items -------------------------------------------------------------
