@@ -7,9 +7,11 @@ from customers.imports import ImportRejected
 from jobs import registry
 from jobs.services import read_file
 
+from . import rules
 from .imports import import_risk_signals
 
 IMPORT = "watchlists.import_risk"
+CREDIT_RULES = {"overdue", "downgrade", "account_status"}
 
 
 def run_import(job):
@@ -20,10 +22,20 @@ def run_import(job):
             "; ".join(str(e) for e in rejected.errors[:20]),
             counts={"problems": len(rejected.errors)},
         ) from rejected
+    found = rules.evaluate(keys=CREDIT_RULES)
+    opened = sum(counts["opened"] for counts in found.values())
     return registry.Outcome(
-        message=_("%(created)d new, %(updated)d updated, %(unchanged)d unchanged.")
-        % {"created": result.created, "updated": result.updated, "unchanged": result.unchanged},
-        counts={"created": result.created, "updated": result.updated},
+        message=_(
+            "%(created)d new, %(updated)d updated, %(unchanged)d unchanged; "
+            "%(opened)d watch items opened."
+        )
+        % {
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "opened": opened,
+        },
+        counts={"created": result.created, "updated": result.updated, "opened": opened},
     )
 
 

@@ -19,4 +19,5 @@ urlpatterns = [
     ),
     path("checks/", views.check_list, name="watchlists-checks"),
     path("checks/<int:pk>/", views.check_detail, name="watchlists-check"),
+    path("import/", views.risk_import, name="watchlists-import"),
 ]

@@ -571,3 +571,46 @@ def check_detail(request, pk):
         "watchlists/check.html",
         {"check": check, "form": form, "may_complete": may, "today": timezone.localdate()},
     )
+
+
+# --- the risk data import (admins) ----------------------------------------------------------
+
+MAX_IMPORT_BYTES = 50 * 1024 * 1024
+
+
+@login_required
+def risk_import(request):
+    """Admins load a risk data file: it is checked whole in the request (every problem by
+    row and column, nothing written), then written by a background job that also runs the
+    credit rules (``job_kinds``)."""
+    from customers.imports import ImportRejected, RowError
+    from jobs import services as job_services
+
+    from . import job_kinds
+    from .imports import RISK_COLUMNS, import_risk_signals
+
+    if not request.user.is_admin:
+        raise PermissionDenied
+    context = {"columns": RISK_COLUMNS}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            context["errors"] = [RowError(1, "", _("Choose a file to import."))]
+        elif upload.size > MAX_IMPORT_BYTES:
+            context["errors"] = [RowError(1, "", _("The file is larger than 50 MB; split it."))]
+        else:
+            data = upload.read()
+            try:
+                import_risk_signals(name=upload.name, data=data, dry_run=True)
+            except ImportRejected as rejected:
+                context["errors"] = rejected.errors[:200]
+            else:
+                stored = job_services.store_upload(filename=upload.name, content=data)
+                job = job_services.start_job(
+                    owner=request.user,
+                    kind=job_kinds.IMPORT,
+                    input_file=stored,
+                    input_filename=upload.name,
+                )
+                return redirect("jobs-detail", job.pk)
+    return TemplateResponse(request, "watchlists/import.html", context)

@@ -11,6 +11,7 @@ from customers.imports import ImportRejected
 from watchlists.imports import import_risk_signals
 from watchlists.models import RiskSignal, WatchItem
 
+
 HEADER = [
     "客户号",
     "数据日期",
@@ -130,3 +131,39 @@ def test_command_imports_and_evaluates(book, tmp_path, capsys):
     bad.write_bytes(csv_bytes(bad_rows(book)))
     with pytest.raises(CommandError):
         call_command("import_risk_signals", str(bad))
+
+
+def test_import_page_is_for_admins_and_refuses_a_bad_file_whole(client_for, book, risk):
+    from django.urls import reverse
+
+    from jobs.models import Job
+    from jobs.services import run_job
+    from tests.conftest import assert_scope
+
+    from .conftest import WATCH_PERSONAS
+
+    url = reverse("watchlists-import")
+    assert_scope(
+        client_for,
+        url,
+        allowed={"admin"},
+        visible=set(WATCH_PERSONAS) - {"admin", "inactive"},
+        personas=WATCH_PERSONAS,
+    )
+    client = client_for("admin")
+    bad = io.BytesIO(csv_bytes(bad_rows(book), "gb18030"))
+    bad.name = "bad.csv"
+    response = client.post(url, {"file": bad})
+    assert response.status_code == 200
+    assert len(response.context["errors"]) == 3 and RiskSignal.objects.count() == 0
+    good = io.BytesIO(csv_bytes(rows_for(book)))
+    good.name = "good.csv"
+    response = client.post(url, {"file": good})
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "jobs-detail", args=[job.pk]
+    )
+    run_job(job.pk)
+    job.refresh_from_db()
+    assert RiskSignal.objects.count() == 3
+    assert WatchItem.objects.filter(rule="overdue").count() == 2
