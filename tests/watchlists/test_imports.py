@@ -11,7 +11,6 @@ from customers.imports import ImportRejected
 from watchlists.imports import import_risk_signals
 from watchlists.models import RiskSignal, WatchItem
 
-
 HEADER = [
     "客户号",
     "数据日期",
