@@ -11,6 +11,16 @@ class WatchlistsConfig(AppConfig):
         # risk data import as a job: each registers itself with its platform registry.
         from . import demo, extras, job_kinds, reminder_kinds  # noqa: F401
 
+        # The nightly rules, check schedule and escalation, before the 07:00 reminders.
+        from celery.schedules import crontab
+
+        from crm.celery import app
+
+        app.conf.beat_schedule.setdefault(
+            "watchlists-nightly",
+            {"task": "watchlists.tasks.nightly", "schedule": crontab(hour=5, minute=30)},
+        )
+
         if apps.is_installed("notifications"):
             # "Escalated to you" goes out at once in WeCom for those who chose it.
             from notifications.services import URGENT_LEADS
