@@ -276,3 +276,43 @@ def test_query_counts_do_not_grow_with_rows(client_for, book, personas, risk):
     assert count_queries(client_for("rm"), "/") == few_home
     assert count_queries(client_for("head"), reverse("watchlists-board")) == few_board
     assert few <= 12 and few_board <= 16
+
+
+def test_item_ledger_credit_file_and_customer_page_queries_do_not_grow(
+    client_for, watch, book, personas
+):
+    from datetime import date
+
+    from watchlists import services
+    from watchlists.models import LoanCheck
+
+    urls = [
+        reverse("watchlists-detail", args=[watch.mine.pk]),
+        reverse("watchlists-ledger", args=[book.mine.pk]),
+        reverse("watchlists-credit-file", args=[book.mine.pk]),
+        reverse("customers-detail", args=[book.mine.pk]),
+        reverse("watchlists-checks"),
+    ]
+    few = [count_queries(client_for("rm"), url) for url in urls]
+    for n in range(8):
+        services.add_measure(
+            actor=personas.rm,
+            item=watch.mine,
+            kind="call",
+            owner=personas.rm,
+            due_on=date(2099, 1, n + 1),
+        )
+        services.record_signals(
+            actor=personas.rm,
+            customer=book.mine,
+            signals=["profit_trend"],
+            source="rm",
+            note=f"{n}",
+        )
+        LoanCheck.objects.create(
+            customer=book.mine,
+            kind="routine",
+            due_on=date(2099, 2, n + 1),
+            done_on=date(2026, 1, n + 1),
+        )
+    assert [count_queries(client_for("rm"), url) for url in urls] == few
