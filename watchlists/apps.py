@@ -9,16 +9,20 @@ class WatchlistsConfig(AppConfig):
     def ready(self):
         # The checklist on the visit outcome, the reminder kinds, the demo seeder and the
         # risk data import as a job: each registers itself with its platform registry.
-        from . import demo, extras, job_kinds, reminder_kinds  # noqa: F401
-
         # The nightly rules, check schedule and escalation, before the 07:00 reminders.
         from celery.schedules import crontab
 
         from crm.celery import app
 
+        from . import demo, extras, job_kinds, reminder_kinds  # noqa: F401
+
         app.conf.beat_schedule.setdefault(
             "watchlists-nightly",
             {"task": "watchlists.tasks.nightly", "schedule": crontab(hour=5, minute=30)},
+        )
+        app.conf.beat_schedule.setdefault(
+            "watchlists-board",
+            {"task": "watchlists.tasks.refresh_board", "schedule": crontab(minute="*/15")},
         )
 
         if apps.is_installed("notifications"):

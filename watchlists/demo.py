@@ -307,6 +307,9 @@ def seed(*, seed, customers, stdout):
         "loan checks": _checks(today),
         "guarantee circle": _circle(today),
     }
+    from . import board
+
+    board.refresh()
     path = write_risk_file(today)
     if path is not None and stdout is not None:
         stdout.write(f"risk data to import: {path}")

@@ -778,3 +778,66 @@ class LoanCheck(models.Model):
 LOAN_CATEGORIES = ["personal_loan", "business_loan"]
 DEPOSIT_CATEGORIES = ["demand_deposit", "time_deposit", "large_cd"]
 RENEWABLE_CATEGORIES = ["time_deposit", "large_cd", "wealth"]
+
+
+class BoardSnapshot(models.Model):
+    """When the branch board's figures were last taken (one row), and the claim of the job
+    taking them, so that two workers never take them at once (``board.refresh``)."""
+
+    taken_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("board snapshot")
+        verbose_name_plural = _("board snapshots")
+
+    def __str__(self):
+        return f"{self.taken_at}"
+
+
+class BoardCount(models.Model):
+    """The branch board's figures: items of one branch, owner, kind, level and state
+    (customers not archived), with the overdue reviews among them and those opened or closed
+    in the last seven days. Read by branch subtree; written whole by ``board.refresh``."""
+
+    branch = models.ForeignKey(
+        "accounts.Branch", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    kind = models.CharField(max_length=12)
+    level = models.PositiveSmallIntegerField()
+    state = models.CharField(max_length=12)
+    items = models.PositiveIntegerField(default=0)
+    overdue_reviews = models.PositiveIntegerField(default=0)
+    opened_this_week = models.PositiveIntegerField(default=0)
+    closed_this_week = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("board count")
+        verbose_name_plural = _("board counts")
+        indexes = [models.Index(fields=["branch", "level"], name="board_count_branch")]
+
+    def __str__(self):
+        return f"{self.branch_id} {self.level} {self.items}"
+
+
+class CheckCount(models.Model):
+    """Overdue loan checks of one branch and primary RM, for the branch board."""
+
+    branch = models.ForeignKey(
+        "accounts.Branch", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    rm = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    overdue = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("check count")
+        verbose_name_plural = _("check counts")
+        indexes = [models.Index(fields=["branch"], name="check_count_branch")]
+
+    def __str__(self):
+        return f"{self.branch_id} {self.rm_id} {self.overdue}"

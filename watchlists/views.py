@@ -3,7 +3,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -15,12 +15,15 @@ from accounts.models import SEGMENT_LENGTH, Branch, User
 from crm.pagination import page_number, paginate
 from customers.models import Customer, Holding
 
+from . import board as board_module
 from . import checks, services
 from .forms import CheckForm, ItemForm, MeasureForm, MeasureResultForm, MoveForm
 from .models import (
     ACTIVE_STATES,
     LEVEL_NAMES,
     LOAN_CATEGORIES,
+    BoardCount,
+    CheckCount,
     Escalation,
     LedgerEntry,
     Level,
@@ -181,31 +184,103 @@ def _may_see_board(user):
     return user.is_active and (user.sees_branch_subtree or user.is_admin)
 
 
+def _board_counts(user, chosen, branch_ids, today):
+    """{(branch id, level): items}, [(owner username, overdue reviews)], {new, closed} and
+    [(rm username, overdue checks)]: from the snapshot (``board.py``), or from the items
+    themselves when a signal is chosen (a signal is not a dimension of the snapshot)."""
+    if chosen["signal"]:
+        items = _filtered(WatchItem.objects.visible_to(user), chosen, user)
+        heat = {
+            (b, lv): n
+            for b, lv, n in items.order_by()
+            .values_list("customer__branch_id", "level")
+            .annotate(n=Count("id"))
+        }
+        reviews = list(
+            items.filter(review_on__lt=today)
+            .order_by()
+            .values_list("owner__username")
+            .annotate(n=Count("id"))
+            .order_by("-n")[:20]
+        )
+        week = today - timedelta(days=7)
+        signal = Q(signals__contains=f",{chosen['signal']},")
+        scoped = WatchItem.objects.visible_to(user).filter(signal)
+        counts = scoped.aggregate(
+            new=Count("id", filter=Q(opened_at__date__gt=week)),
+            closed=Count("id", filter=Q(closed_at__date__gt=week)),
+        )
+    else:
+        rows = BoardCount.objects.filter(branch_id__in=branch_ids)
+        if chosen["kind"]:
+            rows = rows.filter(kind=chosen["kind"])
+        if chosen["level"]:
+            rows = rows.filter(level=chosen["level"])
+        if chosen["state"] and chosen["state"] != "all":
+            rows = rows.filter(state=chosen["state"])
+        if chosen["rm"]:
+            rows = rows.filter(owner_id=chosen["rm"])
+        heat = {
+            (b, lv): n
+            for b, lv, n in rows.order_by()
+            .values_list("branch_id", "level")
+            .annotate(n=Sum("items"))
+            if n
+        }
+        reviews = list(
+            rows.filter(overdue_reviews__gt=0)
+            .order_by()
+            .values_list("owner__username")
+            .annotate(n=Sum("overdue_reviews"))
+            .order_by("-n")[:20]
+        )
+        counts = rows.aggregate(new=Sum("opened_this_week"), closed=Sum("closed_this_week"))
+    checks = CheckCount.objects.filter(branch_id__in=branch_ids)
+    if chosen["rm"]:
+        checks = checks.filter(rm_id=chosen["rm"])
+    overdue_checks = list(
+        checks.order_by().values_list("rm__username").annotate(n=Sum("overdue")).order_by("-n")[:20]
+    )
+    week_counts = {"new": counts["new"] or 0, "closed": counts["closed"] or 0}
+    return heat, reviews, week_counts, overdue_checks
+
+
 @login_required
 def board(request):
     """The branch board for heads, risk managers and admins: active items by level and
-    sub-branch (a heat map), items escalated to me, overdue checks and reviews by RM, and
-    this week's new and closed items; everything through the user's scope."""
+    sub-branch (a heat map), items escalated to me, overdue reviews and checks by RM, and
+    this week's new and closed items. The figures come from the board snapshot of the
+    branches the user sees (``board.py``); the items escalated to the user are live, through
+    ``WatchItem.objects.visible_to``."""
     user = request.user
     if not _may_see_board(user):
         raise PermissionDenied
     chosen = _filters(request, user)
     today = timezone.localdate()
-    scoped = WatchItem.objects.visible_to(user)
-    items = _filtered(scoped, chosen, user)
-    # Rows of the heat map: the branches right under the user's own (or the roots for an
-    # admin without a branch); an item counts under the row whose subtree holds it.
     visible_branches = list(Branch.objects.visible_to(user).values_list("id", "name", "path"))
+    branch_ids = [pk for pk, _n, _p in visible_branches]
+    if chosen["branch"]:
+        if chosen["branch"] not in branch_ids:
+            raise Http404
+        chosen_path = next(p for pk, _n, p in visible_branches if pk == chosen["branch"])
+        branch_ids = [pk for pk, _n, p in visible_branches if p.startswith(chosen_path)]
+    # Rows of the heat map: the branches right under the user's own (or the roots for an
+    # admin without a branch); a branch counts under the row whose subtree holds it.
     top = user.branch.path if user.branch_id else ""
     depth = len(top) + SEGMENT_LENGTH if top else SEGMENT_LENGTH
     rows = [(pk, name, path) for pk, name, path in visible_branches if len(path) == depth]
     if top:
         rows.insert(0, (user.branch_id, user.branch.name, top))
     row_of_path = {path: pk for pk, _n, path in rows}
-    heat = {pk: {lv: 0 for lv in Level.values} for pk, _n, _p in rows}
-    for path, level, count in (
-        items.order_by().values_list("customer__branch__path", "level").annotate(n=Count("id"))
-    ):
+    path_of = {pk: path for pk, _n, path in visible_branches}
+    if board_module.taken_at() is None:
+        board_module.refresh()  # the first view ever: the job has not run yet
+    heat_counts, overdue_reviews, week_counts, overdue_checks = _board_counts(
+        user, chosen, branch_ids, today
+    )
+    heat = {pk: dict.fromkeys(Level.values, 0) for pk, _n, _p in rows}
+    for (branch_id, level), count in heat_counts.items():
+        path = path_of.get(branch_id, "")
         key = row_of_path.get(path[:depth]) if len(path) >= depth else None
         key = key or row_of_path.get(top)
         if key in heat:
@@ -223,33 +298,14 @@ def board(request):
         for pk, name, _p in rows
     ]
     escalated = list(
-        scoped.active()
+        WatchItem.objects.visible_to(user)
+        .active()
         .filter(escalated_to=user)
         .select_related("customer", "owner")
         .urgent_first()[:20]
     )
-    overdue_reviews = list(
-        scoped.active()
-        .filter(review_on__lt=today)
-        .order_by()
-        .values("owner__username")
-        .annotate(n=Count("id"))
-        .order_by("-n")[:20]
-    )
-    overdue_checks = list(
-        LoanCheck.objects.visible_to(user)
-        .filter(done_on__isnull=True, due_on__lt=today)
-        .order_by()
-        .values("customer__primary_rm__username")
-        .annotate(n=Count("id"))
-        .order_by("-n")[:20]
-    )
-    week = today - timedelta(days=7)
-    week_counts = scoped.aggregate(
-        new=Count("id", filter=Q(opened_at__date__gt=week)),
-        closed=Count("id", filter=Q(closed_at__date__gt=week)),
-    )
-    listed = list(items.select_related("customer", "owner").urgent_first()[:PAGE_SIZE])
+    query = request.GET.copy()
+    query.pop("page", None)
     return TemplateResponse(
         request,
         "watchlists/board.html",
@@ -259,8 +315,9 @@ def board(request):
             "overdue_reviews": overdue_reviews,
             "overdue_checks": overdue_checks,
             "week": week_counts,
-            "items": listed,
-            "related": related_views(user, [*listed, *escalated]),
+            "taken_at": board_module.taken_at(),
+            "related": related_views(user, escalated),
+            "list_query": query.urlencode(),
             "today": today,
             **_filter_context(user, chosen),
         },

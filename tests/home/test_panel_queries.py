@@ -39,7 +39,7 @@ PANEL_BUDGETS = {
     "visits-today": ("rm", 4),
     "visits-customer": ("rm", 1),
     "watchlists-admin": ("admin", 0),
-    "watchlists-board": ("head", 2),
+    "watchlists-board": ("head", 4),
     "watchlists-brief": ("rm", 1),
     "watchlists-customer": ("rm", 2),
     "watchlists-mine": ("rm", 4),

@@ -1,5 +1,6 @@
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.conftest import assert_scope, count_queries
 from tests.factories import CustomerFactory
@@ -61,11 +62,43 @@ def test_board_heat_map_counts_the_subtree(client_for, watch, book, org):
     assert book.other.name not in response.content.decode()
 
 
-def test_board_filters_by_level_and_branch(client_for, watch, org):
+def heat(response):
+    return {row["name"]: [c["n"] for c in row["cells"]] for row in response.context["heat_rows"]}
+
+
+def test_board_filters_by_level_signal_and_branch(client_for, watch, org, book, personas):
     response = client_for("admin").get(reverse("watchlists-board"), {"level": "2"})
-    assert [i.pk for i in response.context["items"]] == [watch.other.pk]
+    assert heat(response)[org.b2.name] == [0, 1, 0]
+    assert heat(response)[org.b1.name] == [0, 0, 0]
+    response = client_for("admin").get(reverse("watchlists-board"), {"kind": "attrition"})
+    assert sum(sum(cells) for cells in heat(response).values()) == 0
+    response = client_for("head").get(reverse("watchlists-board"), {"rm": personas.rm.pk})
+    assert heat(response)[org.b1a.name] == [2, 0, 0]  # mine and its echo, both owned by rm
+    # A signal is counted from the items themselves.
+    response = client_for("head").get(reverse("watchlists-board"), {"signal": "related_party"})
+    assert heat(response)[org.b1a.name] == [1, 0, 0]
     response = client_for("head").get(reverse("watchlists-board"), {"branch": org.b2.pk})
     assert response.status_code == 404
+    response = client_for("head").get(reverse("watchlists-board"), {"branch": org.b1b.pk})
+    assert sum(sum(cells) for cells in heat(response).values()) == 0
+
+
+def test_board_figures_come_from_a_claimed_snapshot(client_for, watch, book, personas):
+    from watchlists import board
+    from watchlists.models import BoardSnapshot
+
+    client_for("head").get(reverse("watchlists-board"))  # the first view takes them
+    open_item(book.colleagues, personas.colleague, level=3)
+    response = client_for("head").get(reverse("watchlists-board"))
+    assert 'data-testid="taken-at"' in response.content.decode()
+    assert sum(row["cells"][2]["n"] for row in response.context["heat_rows"]) == 0
+    BoardSnapshot.objects.filter(pk=1).update(claimed_at=timezone.now())
+    assert board.refresh() is False  # another worker holds the claim
+    BoardSnapshot.objects.filter(pk=1).update(claimed_at=None)
+    assert board.refresh() is True
+    response = client_for("head").get(reverse("watchlists-board"))
+    assert sum(row["cells"][2]["n"] for row in response.context["heat_rows"]) == 1
+    assert response.context["week"]["new"] == 4
 
 
 def test_related_party_never_shows_the_hidden_customer(client_for, watch, book):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils.dateparse import parse_date
 
-from watchlists import checks, rules, services
+from watchlists import board, checks, rules, services
 
 
 class Command(BaseCommand):
@@ -15,3 +15,4 @@ class Command(BaseCommand):
         self.stdout.write(f"rules: {rules.evaluate(today)}")
         self.stdout.write(f"checks scheduled: {checks.schedule(today)}")
         self.stdout.write(f"escalated: {services.escalate(today)}")
+        board.refresh()
