@@ -7,7 +7,7 @@ Rules (each admin-editable in *Watch rules*; defaults in ``models.RULE_DEFAULTS`
   warning.
 - ``tier_drop`` (attrition): a move to a lower asset tier in the last 31 days: attention.
 - ``not_renewed`` (attrition): a time deposit, large CD or wealth product of at least the
-  threshold (500,000) that matured 30 to 60 days ago, with no deposit or wealth product
+  threshold (500,000) that matured 30 to 59 days ago, with no deposit or wealth product
   opened since: attention.
 - ``overdue`` (credit, from the risk data): overdue ≥ 1 day attention, ≥ 30 warning, ≥ 90
   or classification substandard or worse severe.

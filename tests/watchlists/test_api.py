@@ -128,3 +128,31 @@ def test_loan_checks_scope_and_complete(api_for, watch, risk):
 def test_urls_reverse():
     assert reverse("api-watch-items-list") == "/api/watch-items/"
     assert reverse("api-loan-checks-list") == "/api/loan-checks/"
+
+
+def test_measures_and_move_scope(api_for, book, personas, risk):
+    from .conftest import open_item
+
+    def fresh(action):
+        return lambda name: f"/api/watch-items/{open_item(book.mine, personas.rm).pk}/{action}/"
+
+    assert_scope(
+        api_for,
+        fresh("move"),
+        allowed=SEES_MINE,
+        method="post",
+        data={"to": "in_hand", "reason": "跟进"},
+        personas=WATCH_PERSONAS,
+    )
+    assert_scope(
+        api_for,
+        fresh("measures"),
+        allowed=SEES_MINE,
+        personas=WATCH_PERSONAS,
+    )
+    # An assisting RM reads the items of the customer but does not move them.
+    assisted = open_item(book.assisted, personas.colleague)
+    response = api_for("rm").post(
+        f"/api/watch-items/{assisted.pk}/move/", {"to": "in_hand"}, format="json"
+    )
+    assert response.status_code == 403

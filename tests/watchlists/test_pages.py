@@ -349,3 +349,16 @@ def test_item_ledger_credit_file_and_customer_page_queries_do_not_grow(
             done_on=date(2026, 1, n + 1),
         )
     assert [count_queries(client_for("rm"), url) for url in urls] == few
+
+
+def test_move_page_scope(client_for, book, personas, risk):
+    assert_scope(
+        client_for,
+        lambda name: reverse("watchlists-move", args=[open_item(book.mine, personas.rm).pk]),
+        allowed=SEES_MINE,
+        method="post",
+        data={"to": "in_hand", "reason": "跟进"},
+        ok=302,
+        personas=WATCH_PERSONAS,
+    )
+    assert WatchItem.objects.filter(customer=book.mine, state="in_hand").count() == 4

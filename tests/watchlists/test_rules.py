@@ -235,3 +235,26 @@ def test_two_concurrent_runs_create_each_item_and_escalation_once(book):
     assert WatchItem.objects.filter(rule="overdue").count() == 1
     _run_twice_at_once(lambda: services.escalate(TODAY + timedelta(days=30)))
     assert Escalation.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "amount, matured_days_ago, flagged",
+    [
+        (500000, 30, True),  # the threshold and the first day after the grace period
+        (499999, 40, False),  # below the amount
+        (800000, 29, False),  # still within the 30 days' grace
+        (800000, 59, True),
+        (800000, 60, False),  # too long ago: the rule saw it in the month before
+    ],
+)
+def test_not_renewed_thresholds(book, amount, matured_days_ago, flagged):
+    deposit = ProductFactory(code="TD", category="time_deposit")
+    HoldingFactory(
+        customer=book.mine,
+        product=deposit,
+        amount=amount,
+        matures_on=TODAY - timedelta(days=matured_days_ago),
+        status="matured",
+    )
+    rules.evaluate(TODAY, keys={"not_renewed"})
+    assert WatchItem.objects.filter(rule="not_renewed").exists() is flagged
