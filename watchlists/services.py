@@ -492,13 +492,20 @@ def add_measure(*, actor, item: WatchItem, kind, owner, due_on, result="", done_
 
 @transaction.atomic
 def log_measure(*, actor, measure: Measure, result: str, done_on=None) -> bool:
-    """Log a measure's result; the first log wins (a second click changes nothing)."""
+    """Log a measure's result; the first log wins (a second click changes nothing).
+
+    Rule: every open item has a next measure, so logging the last open one of an active item
+    plans a follow-up call (owner: the item's owner, due in ``measure_days``)."""
     if not measure.item.editable_by(actor):
         raise PermissionDenied(_("You may not change this watch item."))
     done = Measure.objects.filter(pk=measure.pk, done_on__isnull=True).update(
         done_on=done_on or timezone.localdate(), result=result
     )
     measure.refresh_from_db()
+    item = measure.item
+    if done and item.is_active and not item.measures.filter(done_on__isnull=True).exists():
+        # Every open item has a next measure: a follow-up call until someone plans better.
+        _first_measure(item, item.owner_id)
     refresh_deadlines([measure.item_id])
     return bool(done)
 

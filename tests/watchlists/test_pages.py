@@ -362,3 +362,12 @@ def test_move_page_scope(client_for, book, personas, risk):
         personas=WATCH_PERSONAS,
     )
     assert WatchItem.objects.filter(customer=book.mine, state="in_hand").count() == 4
+
+
+def test_logging_the_last_measure_plans_the_next(client_for, watch):
+    (measure,) = watch.mine.measures.all()
+    client_for("rm").post(
+        reverse("watchlists-measure-log", args=[measure.pk]), {"result": "已联系"}
+    )
+    measures = list(watch.mine.measures.order_by("id"))
+    assert len(measures) == 2 and measures[0].done_on and measures[1].done_on is None
