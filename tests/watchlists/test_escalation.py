@@ -111,3 +111,19 @@ def test_without_a_risk_manager_the_level_has_nobody(book, personas):
     item.refresh_from_db()
     assert item.escalation_level == 2
     assert item.escalated_to is None
+
+
+def test_escalated_to_you_goes_out_at_once_in_wecom(book, personas, settings):
+    from notifications import services as notifications
+    from notifications.models import Delivery
+
+    settings.WECOM_CORP_ID, settings.WECOM_AGENT_ID, settings.WECOM_SECRET = "corp", "1", "s"
+    head = personas.head
+    head.wecom_userid, head.remind_by_wecom = "liuyang", True
+    head.save()
+    _item(book, personas, Level.SEVERE, review_on=MONDAY)
+    day = MONDAY + timedelta(days=1)
+    services.escalate(day)
+    notifications.plan_deliveries(day)
+    urgent = Delivery.objects.get(user=head, kind="urgent")
+    assert urgent.reminder.kind == "watch_escalated"
