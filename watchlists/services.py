@@ -416,6 +416,8 @@ def record_signals(
     are added as evidence to its open one, whose level rises when ``level`` is higher.
     Returns (item, opened)."""
     signals = [str(s) for s in signals if s]
+    # One writer per customer at a time: two visits logged at once open one item, not two.
+    list(Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk"))
     item = _main_open_item(customer.pk)
     if item is None:
         kind = (
