@@ -258,3 +258,18 @@ def test_not_renewed_thresholds(book, amount, matured_days_ago, flagged):
     )
     rules.evaluate(TODAY, keys={"not_renewed"})
     assert WatchItem.objects.filter(rule="not_renewed").exists() is flagged
+
+
+def test_two_hops_reach_the_guarantor_of_a_guarantor(book, personas):
+    from watchlists.models import WatchPolicy
+
+    policy = WatchPolicy.current()
+    policy.related_hops = 2
+    policy.save()
+    a, b, c = (CustomerFactory(kind="corporate", primary_rm=personas.rm) for _ in range(3))
+    Relation.objects.create(from_customer=b, to_customer=a, kind="guarantor")
+    Relation.objects.create(from_customer=c, to_customer=b, kind="group_member")
+    RiskSignal.objects.create(customer=a, as_of=TODAY, overdue_days=40)
+    rules.evaluate(TODAY)
+    echo = WatchItem.objects.get(customer=c)
+    assert [step[0] for step in echo.chain] == [a.pk, b.pk, c.pk]
