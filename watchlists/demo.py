@@ -201,6 +201,45 @@ def _checks(today) -> int:
     return checks.schedule(today) + LoanCheck.objects.filter(done_on__isnull=False).count()
 
 
+def _risk_data(today) -> int:
+    """Yesterday's risk data for about one borrower in a hundred (overdue days, a few
+    classified 关注 or 次级, one in eight with a better classification a month before), for
+    the nightly rules to turn into items."""
+    if RiskSignal.objects.count() > 1:
+        return 0
+    rows = []
+    borrowers = (
+        Holding.objects.filter(status=Holding.Status.ACTIVE, product__category__in=LOAN_CATEGORIES)
+        .annotate(bucket=F("customer_id") % 97)
+        .filter(bucket=0)
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    for customer_id in borrowers.iterator(chunk_size=BATCH):
+        n = customer_id // 97
+        days = (0, 3, 12, 35, 95, 0, 1, 60)[n % 8]
+        grade = 3 if days >= 90 else 2 if days >= 30 else 1
+        rows.append(
+            RiskSignal(
+                customer_id=customer_id,
+                as_of=today - timedelta(days=1),
+                overdue_days=days,
+                overdue_interest=Decimal(days * 120),
+                overdue_principal=Decimal(50000 if days >= 60 else 0),
+                classification=grade,
+                account_status="frozen" if n % 23 == 0 else "normal",
+            )
+        )
+        if n % 8 == 3:
+            rows.append(
+                RiskSignal(
+                    customer_id=customer_id, as_of=today - timedelta(days=31), classification=1
+                )
+            )
+    RiskSignal.objects.bulk_create(rows, batch_size=BATCH, ignore_conflicts=True)
+    return len(rows)
+
+
 def _circle(today) -> int:
     """Three companies of rm1 that guarantee each other's loans (A → B → C → A), each with
     a working-capital loan, and a severe warning on the first that spreads to the others."""
@@ -306,6 +345,7 @@ def seed(*, seed, customers, stdout):
         "watch items": _items(today),
         "loan checks": _checks(today),
         "guarantee circle": _circle(today),
+        "risk data": _risk_data(today),
     }
     from . import board
 
