@@ -117,6 +117,7 @@ def _without_book_scope(where, assisted):
     """A copy of ``where`` without the ``primary_rm = … OR id = ANY(assisted)`` node that
     ``visible_to`` adds for an RM with assisted customers, looked for only among the
     conditions that are ANDed at the top (a condition under OR or NOT is left alone)."""
+
     def is_scope(node):
         return (
             isinstance(node, WhereNode)
