@@ -267,7 +267,8 @@ def snapshot_cross_sell(cursor, today: date) -> None:
         ) held ON held.rm = book.rm
         WHERE book.rm IS NOT NULL
         ON CONFLICT DO NOTHING
-        """[today],  # noqa: S608,
+        """,  # noqa: S608
+        [today],
     )
 
 
