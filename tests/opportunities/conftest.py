@@ -12,7 +12,9 @@ from tests.factories import ProductFactory
 @pytest.fixture
 def products(db):
     return SimpleNamespace(
-        deposit=ProductFactory(code="TD", name="定期存款", category="time_deposit", risk_level="R1"),
+        deposit=ProductFactory(
+            code="TD", name="定期存款", category="time_deposit", risk_level="R1"
+        ),
         wealth=ProductFactory(code="WM", name="稳健理财", category="wealth", risk_level="R2"),
         equity=ProductFactory(
             code="EQ",

@@ -53,22 +53,37 @@ def maturities(personas, products):
     ProductFactory(code="WM5", category="wealth", risk_level="R5")
     return {
         "due": HoldingFactory(
-            customer=customer, product=products.wealth, amount=80000, matures_on=TODAY + timedelta(days=10)
+            customer=customer,
+            product=products.wealth,
+            amount=80000,
+            matures_on=TODAY + timedelta(days=10),
         ),
         "expired": HoldingFactory(
             customer=expired, product=r3, amount=60000, matures_on=TODAY + timedelta(days=30)
         ),
         "small": HoldingFactory(
-            customer=customer, product=products.deposit, amount=49999, matures_on=TODAY + timedelta(days=5)
+            customer=customer,
+            product=products.deposit,
+            amount=49999,
+            matures_on=TODAY + timedelta(days=5),
         ),
         "late": HoldingFactory(
-            customer=customer, product=products.deposit, amount=90000, matures_on=TODAY + timedelta(days=45)
+            customer=customer,
+            product=products.deposit,
+            amount=90000,
+            matures_on=TODAY + timedelta(days=45),
         ),
         "past": HoldingFactory(
-            customer=customer, product=products.deposit, amount=90000, matures_on=TODAY - timedelta(days=1)
+            customer=customer,
+            product=products.deposit,
+            amount=90000,
+            matures_on=TODAY - timedelta(days=1),
         ),
         "not_deposit": HoldingFactory(
-            customer=customer, product=products.equity, amount=90000, matures_on=TODAY + timedelta(days=3)
+            customer=customer,
+            product=products.equity,
+            amount=90000,
+            matures_on=TODAY + timedelta(days=3),
         ),
     }
 
@@ -77,7 +92,12 @@ def maturities(personas, products):
 def test_a_maturity_within_30_days_over_50000_becomes_a_retain_opportunity(maturities, personas):
     assert nightly.create_maturity_opportunities(TODAY) == 2
     due = Opportunity.objects.get(holding=maturities["due"])
-    assert (due.type, due.source, due.owner, due.stage_id) == ("retain", "maturity", personas.rm, "identified")
+    assert (due.type, due.source, due.owner, due.stage_id) == (
+        "retain",
+        "maturity",
+        personas.rm,
+        "identified",
+    )
     assert due.amount == 80000 and due.expected_close_on == maturities["due"].matures_on
     assert due.weighted_amount == 8000  # 10 % of the first stage
     assert due.next_step and due.next_step_on
@@ -153,7 +173,9 @@ def test_suggestions_are_the_categories_held_by_40_percent_of_peers(personas, pr
     customers = peers(personas, products)
     assert nightly.compute_suggestions(TODAY) > 0
     got = {
-        c.pk: list(Suggestion.objects.filter(customer=c).order_by("rank").values_list("category", "rank"))
+        c.pk: list(
+            Suggestion.objects.filter(customer=c).order_by("rank").values_list("category", "rank")
+        )
         for c in customers
     }
     assert got[customers[0].pk] == [("fund", 1)]  # holds wealth and deposits; fund 40 %

@@ -28,7 +28,9 @@ def pipeline(personas, book, products):
     book.mine.save()
     rm, colleague = personas.rm, personas.colleague
     dep, wm = products.deposit, products.wealth
-    a = make_opportunity(book.mine, rm, lines=[(dep, 100000, 0, False)], expected_close_on=today + timedelta(days=10))
+    a = make_opportunity(
+        book.mine, rm, lines=[(dep, 100000, 0, False)], expected_close_on=today + timedelta(days=10)
+    )
     b = make_opportunity(book.mine, rm, lines=[(wm, 200000, 0, False)])
     c = make_opportunity(book.colleagues, colleague, lines=[(dep, 300000, 0, False)])
     d = make_opportunity(book.colleagues, colleague, lines=[(dep, 50000, 0, False)])
@@ -39,10 +41,17 @@ def pipeline(personas, book, products):
     move(actor=rm, opportunity=b, to="contacted")
     move(actor=colleague, opportunity=c, to="contacted")
     move(actor=colleague, opportunity=c, to="needs_confirmed")
-    move(actor=colleague, opportunity=d, to="lost", lost_reason=LostReason.objects.get(name="选择了他行"))
+    move(
+        actor=colleague,
+        opportunity=d,
+        to="lost",
+        lost_reason=LostReason.objects.get(name="选择了他行"),
+    )
     move(actor=rm, opportunity=e, to="won")
     move(actor=rm, opportunity=g, to="contacted")
-    services.update_opportunity(actor=rm, opportunity=a, changes={"expected_close_on": today + timedelta(days=40)})
+    services.update_opportunity(
+        actor=rm, opportunity=a, changes={"expected_close_on": today + timedelta(days=40)}
+    )
     services.update_opportunity(actor=rm, opportunity=b, changes={}, lines=[(wm, 250000, 0, False)])
     Opportunity.objects.filter(pk=a.pk).update(next_step_on=today - timedelta(days=1))
     now = timezone.now()
@@ -95,7 +104,9 @@ def test_stale_list(personas, pipeline):
 
 def test_conversion_per_stage_and_win_rates(personas, pipeline):
     r = review.build(personas.head)
-    assert [(s.code, at_least, further, rate) for s, _n, at_least, further, rate in r.conversion] == [
+    assert [
+        (s.code, at_least, further, rate) for s, _n, at_least, further, rate in r.conversion
+    ] == [
         ("identified", 6, 4, 66.7),
         ("contacted", 4, 2, 50.0),
         ("needs_confirmed", 2, 1, 50.0),

@@ -170,7 +170,12 @@ def test_task_done(client_for, opps):
 
 
 def test_api_lists_and_stages_are_open_to_every_active_user(api_for, opps):
-    for url in ("/api/opportunities/", "/api/stages/", "/api/target-lists/", "/api/target-entries/"):
+    for url in (
+        "/api/opportunities/",
+        "/api/stages/",
+        "/api/target-lists/",
+        "/api/target-entries/",
+    ):
         assert_scope(api_for, url, allowed=EVERYONE)
 
 
@@ -188,9 +193,7 @@ def test_api_list_holds_only_the_callers_scope(api_for, opps):
 
 
 def test_api_detail_update_and_move(api_for, personas, book, opps):
-    assert_scope(
-        api_for, f"/api/opportunities/{opps.mine.pk}/", allowed={"rm", "head", "admin"}
-    )
+    assert_scope(api_for, f"/api/opportunities/{opps.mine.pk}/", allowed={"rm", "head", "admin"})
     assert_scope(
         api_for,
         f"/api/opportunities/{opps.assisted.pk}/",

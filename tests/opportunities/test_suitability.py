@@ -62,9 +62,7 @@ def test_c2_customer_and_r4_product_cannot_reach_proposal_through_the_api(api_fo
     assert refusal.to_stage == "proposal" and refusal.actor.username == "rm"
 
 
-def test_c2_customer_and_r4_product_cannot_reach_proposal_through_the_page(
-    client_for, c2_with_r4
-):
+def test_c2_customer_and_r4_product_cannot_reach_proposal_through_the_page(client_for, c2_with_r4):
     before = snapshot(c2_with_r4)
     client = client_for("rm")
     url = reverse("opportunities-move", args=[c2_with_r4.pk])
