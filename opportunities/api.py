@@ -248,7 +248,12 @@ class OpportunityViewSet(
             lines=None
             if lines is None
             else [
-                (line["product"], line["amount"], line["expected_revenue"], line["dual_recorded"])
+                (
+                    line["product"],
+                    line["amount"],
+                    line.get("expected_revenue", 0),
+                    line.get("dual_recorded", False),
+                )
                 for line in lines
             ],
             assistants=None if assistants is None else [(a["rm"], a["share"]) for a in assistants],
