@@ -1049,6 +1049,7 @@ def template_example(kind: str) -> dict:
                 "occupation": "工程师",
                 "industry": "信息技术",
                 "risk_grade": "C3",
+                "risk_assessed_on": "2026-01-10",
                 "lifecycle_stage": str(Customer.Lifecycle.NEW.label),
                 "source": "网点营销",
             }

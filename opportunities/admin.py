@@ -58,10 +58,20 @@ class SuitabilityRefusalAdmin(AdminOnlyMixin, admin.ModelAdmin):
     list_filter = ["reason"]
     raw_id_fields = ["opportunity", "actor", "product"]
 
+    def has_add_permission(self, request):
+        return False
+
     def has_change_permission(self, request, obj=None):
         return False
 
 
 @admin.register(TargetList)
 class TargetListAdmin(AdminOnlyMixin, admin.ModelAdmin):
+    """Target lists are made from a customer filter on their own page; here they are only
+    looked at and their deadline moved."""
+
     list_display = ["theme", "deadline", "created_by", "created_at"]
+    readonly_fields = ["created_by", "created_at", "description"]
+
+    def has_add_permission(self, request):
+        return False

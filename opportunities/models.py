@@ -188,29 +188,53 @@ class Opportunity(models.Model):
     # Where it came from: a maturing holding (once per holding and maturity date), a
     # suggested category, a target list, a visit.
     holding = models.ForeignKey(
-        Holding, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Holding,
+        verbose_name=_("maturing holding"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    holding_matures_on = models.DateField(null=True, blank=True)
+    holding_matures_on = models.DateField(_("holding matures on"), null=True, blank=True)
     category = models.CharField(
         _("product category"), max_length=20, choices=Product.Category.choices, blank=True
     )
     visit = models.ForeignKey(
-        "visits.Visit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "visits.Visit",
+        verbose_name=_("visit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     suggested_products = models.ManyToManyField(
-        Product, through="SuggestedProduct", related_name="+", blank=True
+        Product,
+        verbose_name=_("suggested products"),
+        through="SuggestedProduct",
+        related_name="+",
+        blank=True,
     )
     lost_reason = models.ForeignKey(
-        LostReason, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        LostReason,
+        verbose_name=_("lost reason"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     lost_note = models.CharField(_("note on the loss"), max_length=200, blank=True)
     close_pushes = models.PositiveSmallIntegerField(_("times the close date was pushed"), default=0)
     # The order of the furthest open stage it reached (for conversion rates per stage), and
     # the days from creation to won or lost (for the average cycle).
-    reached_order = models.PositiveSmallIntegerField(default=0)
-    cycle_days = models.PositiveIntegerField(null=True, blank=True)
+    reached_order = models.PositiveSmallIntegerField(_("furthest stage reached"), default=0)
+    cycle_days = models.PositiveIntegerField(_("days to close"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -504,9 +528,12 @@ class TargetList(models.Model):
     deadline = models.DateField(_("deadline"))
     description = models.CharField(_("filter"), max_length=300, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     objects = TargetListQuerySet.as_manager()
 

@@ -6,7 +6,7 @@ register_nav_entry(
     url_name="opportunities-board",
     label=_("Pipeline"),
     roles={"rm"},
-    order=35,
+    order=36,
     module=__name__,
 )
 register_nav_entry(

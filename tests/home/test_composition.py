@@ -70,6 +70,7 @@ def test_an_installed_module_adds_its_panels_and_navigation_entry(client_for, bo
         "customers-list",
         "visits-calendar",
         "plugin-index",
+        "opportunities-board",
         "reminders-inbox",
         "jobs-list",
     ]
@@ -155,12 +156,14 @@ def test_panels_come_in_their_order():
     assert keys == [
         "visits-today",
         "reminders-today",
+        "opportunities-rm",
         "customers-birthdays",
         "customers-maturing",
     ]
     assert [panel.key for panel in panels_for(CUSTOMER_360, "head")] == [
         "visits-customer",
         "reminders-customer",
+        "opportunities-customer",
     ]
 
 

@@ -38,6 +38,10 @@ PANEL_BUDGETS = {
     "reminders-customer": ("rm", 2),
     "visits-today": ("rm", 4),
     "visits-customer": ("rm", 1),
+    "opportunities-rm": ("rm", 3),
+    "opportunities-head": ("head", 3),
+    "opportunities-customer": ("rm", 4),
+    "opportunities-visit": ("rm", 3),
 }
 
 
