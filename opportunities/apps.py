@@ -8,4 +8,4 @@ class OpportunitiesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import reminder_kinds  # noqa: F401
+        from . import demo, reminder_kinds  # noqa: F401
