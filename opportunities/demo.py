@@ -95,6 +95,7 @@ FIELDS = [
 LINE_FIELDS = ["opportunity_id", "product_id", "amount", "expected_revenue", "dual_recorded"]
 CHANGE_FIELDS = ["opportunity_id", "kind", "at", "old_value", "new_value"]
 DEMO_CLAIM = date(2000, 1, 1)
+DEMO_SHARE = 30
 
 
 def _at(day):
@@ -231,7 +232,9 @@ def seed(*, seed, customers, stdout):
     made += _write(maker, [c for c, _s in missing], seen, stages=[s for _c, s in missing])
     counts["opportunities"] = made
     counts["maturity opportunities"] = nightly.create_maturity_opportunities(today)
-    counts["suggestions"] = nightly.compute_suggestions(today, force=True) or 0
+    # The demo holdings are spread evenly (about a third of customers hold each category):
+    # suggested at 30 %, so that the pages have suggestions to show.
+    counts["suggestions"] = nightly.compute_suggestions(today, force=True, share=DEMO_SHARE) or 0
     _earlier_snapshots(today)
     counts["target list names"] = _target_list(today)
     analyze()

@@ -164,7 +164,9 @@ def claim_run(kind: str, day: date) -> NightlyRun | None:
         return None
 
 
-def compute_suggestions(today: date | None = None, *, force: bool = False) -> int | None:
+def compute_suggestions(
+    today: date | None = None, *, force: bool = False, share: int | None = None
+) -> int | None:
     """Write each customer's gap suggestions: the product categories held (in an active
     holding) by at least P % (40 % by default) of the live customers of the same kind and
     asset tier, that this customer does not hold, best three first (the most widely held).
@@ -172,6 +174,7 @@ def compute_suggestions(today: date | None = None, *, force: bool = False) -> in
 
     Claimed once per day: a second run (concurrent or later the same day) returns None and
     writes nothing; ``force`` recomputes anyway (still one row per customer and category).
+    ``share`` overrides P (the demo data's holdings are spread evenly, under 40 % each).
     Returns the number of suggestions written."""
     today = today or timezone.localdate()
     if claim_run("suggestions", today) is None and not force:
@@ -182,8 +185,9 @@ def compute_suggestions(today: date | None = None, *, force: bool = False) -> in
         Holding._meta.db_table,
         Product._meta.db_table,
     )
-    insert = f"""
-        INSERT INTO {table} (customer_id, category, rank, peer_share, computed_on)
+    # The categories held by at least P % of each peer group: a few dozen rows, read first
+    # so that the planner knows their number when it joins them to every customer.
+    popular_sql = f"""
         WITH held AS (
             SELECT DISTINCT h.customer_id, p.category
             FROM {holding} h JOIN {product} p ON p.id = h.product_id
@@ -199,44 +203,52 @@ def compute_suggestions(today: date | None = None, *, force: bool = False) -> in
             FROM held JOIN {customer} c ON c.id = held.customer_id
             WHERE c.archived_at IS NULL
             GROUP BY c.kind, COALESCE(c.asset_tier_id, 0), held.category
-        ),
-        popular AS (
-            SELECT holders.kind, holders.tier, holders.category,
-                   ROUND(100.0 * holders.k / peers.n, 1) AS share
-            FROM holders JOIN peers ON peers.kind = holders.kind AND peers.tier = holders.tier
-            WHERE 100.0 * holders.k >= %s * peers.n AND peers.n >= %s
-        ),
-        candidates AS (
-            SELECT c.id AS customer_id, popular.category, popular.share,
-                   ROW_NUMBER() OVER (
-                       PARTITION BY c.id ORDER BY popular.share DESC, popular.category
-                   ) AS pos
-            FROM {customer} c
-            JOIN popular ON popular.kind = c.kind AND popular.tier = COALESCE(c.asset_tier_id, 0)
-            WHERE c.archived_at IS NULL
-              AND NOT EXISTS (
-                  SELECT 1 FROM held
-                  WHERE held.customer_id = c.id AND held.category = popular.category
-              )
-              AND NOT EXISTS (
-                  SELECT 1 FROM {table} s
-                  WHERE s.customer_id = c.id AND s.category = popular.category
-                    AND s.dismissed_until > %s
-              )
         )
-        SELECT customer_id, category, pos, share, %s FROM candidates
-        WHERE pos <= %s
-        ON CONFLICT DO NOTHING
+        SELECT holders.kind, holders.tier, holders.category,
+               ROUND(100.0 * holders.k / peers.n, 1)
+        FROM holders JOIN peers ON peers.kind = holders.kind AND peers.tier = holders.tier
+        WHERE 100.0 * holders.k >= %s * peers.n AND peers.n >= %s
     """  # noqa: S608
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"DELETE FROM {table} WHERE dismissed_until IS NULL OR dismissed_until <= %s",  # noqa: S608
             [today],
         )
-        cursor.execute(
-            insert, [suggestion_share(), MIN_PEERS, today, today, SUGGESTIONS_PER_CUSTOMER]
-        )
-        written = max(cursor.rowcount, 0)
+        cursor.execute(popular_sql, [share or suggestion_share(), MIN_PEERS])
+        popular = cursor.fetchall()
+        written = 0
+        if popular:
+            values = ", ".join(["(%s, %s, %s, %s)"] * len(popular))
+            insert = f"""
+                INSERT INTO {table} (customer_id, category, rank, peer_share, computed_on)
+                WITH popular(kind, tier, category, share) AS (VALUES {values}),
+                candidates AS (
+                    SELECT c.id AS customer_id, popular.category, popular.share,
+                           ROW_NUMBER() OVER (
+                               PARTITION BY c.id ORDER BY popular.share DESC, popular.category
+                           ) AS pos
+                    FROM {customer} c
+                    JOIN popular
+                      ON popular.kind = c.kind AND popular.tier = COALESCE(c.asset_tier_id, 0)
+                    WHERE c.archived_at IS NULL
+                      AND NOT EXISTS (
+                          SELECT 1 FROM {holding} h JOIN {product} p ON p.id = h.product_id
+                          WHERE h.customer_id = c.id AND h.status = 'active'
+                            AND p.category = popular.category
+                      )
+                      AND NOT EXISTS (
+                          SELECT 1 FROM {table} s
+                          WHERE s.customer_id = c.id AND s.category = popular.category
+                            AND s.dismissed_until > %s
+                      )
+                )
+                SELECT customer_id, category, pos, share, %s FROM candidates
+                WHERE pos <= %s
+                ON CONFLICT DO NOTHING
+            """  # noqa: S608
+            params = [value for row in popular for value in row]
+            cursor.execute(insert, [*params, today, today, SUGGESTIONS_PER_CUSTOMER])
+            written = max(cursor.rowcount, 0)
         snapshot_cross_sell(cursor, today)
     NightlyRun.objects.filter(kind="suggestions", day=today).update(
         finished_at=timezone.now(), rows=written

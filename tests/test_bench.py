@@ -40,6 +40,13 @@ def run(**changes):
         "mix": {"rps": 160.0, "errors": 0},
         "reminders": {"seconds": 4.0, "created": 10, "rerun_seconds": 4.0, "rerun_created": 0},
         "imports": {"csv": {"rows": 100, "rows_per_second": 6000, "peak_mb": 300}},
+        "opportunities": {
+            "seconds": 50.0,
+            "maturities_created": 10,
+            "suggestions": 30,
+            "rerun_seconds": 5.0,
+            "rerun_created": 0,
+        },
     }
     for key, value in changes.items():
         data[key] = {**data[key], **value} if isinstance(value, dict) else value
@@ -60,6 +67,12 @@ def test_every_budget_is_checked_and_fails_when_missed():
     assert verdicts(run(reminders={"rerun_created": 3}))["reminder generation, rerun"] is False
     heavy = run(imports={"csv": {"rows": 100, "rows_per_second": 6000, "peak_mb": 501}})
     assert verdicts(heavy)["import 100 customers, .csv"] is False
+    slow_jobs = run(opportunities={"seconds": 121.0})
+    assert verdicts(slow_jobs)["maturity + suggestion jobs"] is False
+    assert (
+        verdicts(run(opportunities={"rerun_created": 1}))["maturity + suggestion jobs, rerun"]
+        is False
+    )
     skipped = run()
     skipped.pop("reminders")
     skipped["imports"] = {}
