@@ -22,8 +22,8 @@ from customers.models import Product
 
 from .models import Change, CrossSellSnapshot, LostReason, Opportunity, Stage
 
-STALE_ROWS = 50
-CHANGE_ROWS = 100
+STALE_ROWS = 20
+CHANGE_ROWS = 30
 CLOSED_WINDOW_DAYS = 365
 
 

@@ -38,7 +38,7 @@ from .models import (
     Task,
 )
 
-BOARD_CARDS = 20
+BOARD_CARDS = 15
 LIST_PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -77,8 +77,10 @@ def board(request):
         .annotate(n=Count("id"), amount=review.money("amount"))
         .order_by()
     }
+    ordered = list(Stage.objects.all())
     columns = []
     for stage in stages:
+        later = [s for s in ordered if s.order > stage.order]
         cards = list(
             scoped.filter(stage=stage)
             .select_related("customer")
@@ -92,6 +94,7 @@ def board(request):
                 "count": total.get("n", 0),
                 "amount": total.get("amount", 0),
                 "current": stage.code == current,
+                "next": later[0] if later else None,
             }
         )
     return TemplateResponse(
@@ -345,7 +348,7 @@ def move(request, pk):
             for message in errors:
                 messages.error(request, message)
     back = request.POST.get("next", "")
-    if back.startswith("/opportunities/board"):
+    if back.startswith("/opportunities/?stage="):
         return redirect(back)
     return redirect("opportunities-detail", opportunity.pk)
 
