@@ -39,6 +39,7 @@ TOUCHED = [
     "opportunities_suggestion",
     "opportunities_crosssellsnapshot",
     "opportunities_nightlyrun",
+    "opportunities_pipelinefigure",
 ]
 
 
@@ -103,6 +104,9 @@ def opportunity_jobs() -> dict:
             # nothing in its evenly spread holdings, and would time an empty insert.
             result["suggestions"] = nightly.compute_suggestions(day, share=30)
             result["suggestion_seconds"] = round(time.perf_counter() - started, 2)
+            started = time.perf_counter()
+            nightly.snapshot_pipeline(day, force=True)
+            result["pipeline_seconds"] = round(time.perf_counter() - started, 2)
             result["seconds"] = round(result["maturity_seconds"] + result["suggestion_seconds"], 2)
             opportunities, suggestions = Opportunity.objects.count(), Suggestion.objects.count()
             started = time.perf_counter()

@@ -62,6 +62,10 @@ app.conf.beat_schedule = {
         "task": "opportunities.tasks.compute_suggestions",
         "schedule": crontab(hour=2, minute=40),
     },
+    "opportunities-pipeline": {
+        "task": "opportunities.tasks.snapshot_pipeline",
+        "schedule": crontab(hour=2, minute=50),
+    },
     "delete-expired-job-files": {
         "task": "jobs.tasks.delete_expired_job_files",
         "schedule": crontab(hour=3, minute=45),

@@ -236,6 +236,7 @@ def seed(*, seed, customers, stdout):
     # suggested at 30 %, so that the pages have suggestions to show.
     counts["suggestions"] = nightly.compute_suggestions(today, force=True, share=DEMO_SHARE) or 0
     _earlier_snapshots(today)
+    counts["pipeline figures"] = nightly.snapshot_pipeline(today, force=True) or 0
     counts["target list names"] = _target_list(today)
     analyze()
     return counts

@@ -495,6 +495,38 @@ class CrossSellSnapshot(models.Model):
         return round(self.products / self.customers, 2) if self.customers else None
 
 
+class PipelineFigure(models.Model):
+    """One night's pipeline, added up per branch (the customer's) and owner, for the heads'
+    review: ``open`` rows by stage, category and expected close month; ``reached`` rows by
+    the furthest stage reached; ``closed`` rows (the last 365 days) with the won count and
+    the days to close. Only the latest night is kept."""
+
+    class Kind(models.TextChoices):
+        OPEN = "open", "open"
+        REACHED = "reached", "reached"
+        CLOSED = "closed", "closed"
+
+    day = models.DateField()
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    branch = models.ForeignKey("accounts.Branch", on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    stage_id = models.CharField(max_length=30, blank=True)
+    category = models.CharField(max_length=20, blank=True)
+    month = models.DateField(null=True)
+    reached_order = models.PositiveSmallIntegerField(default=0)
+    n = models.PositiveIntegerField(default=0)
+    amount = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+    weighted = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+    won = models.PositiveIntegerField(default=0)
+    cycle_days = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "branch"], name="pipeline_figure_day_branch")]
+
+    def __str__(self):
+        return f"{self.day} {self.kind} {self.branch_id} {self.owner_id}"
+
+
 class NightlyRun(models.Model):
     """A claim on one night's run of a job: two workers started at once, or a rerun, find
     the claim taken and do nothing."""

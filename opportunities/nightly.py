@@ -27,6 +27,7 @@ from .models import (
     NightlyRun,
     Opportunity,
     OpportunityLine,
+    PipelineFigure,
     Stage,
     SuggestedProduct,
     Suggestion,
@@ -290,3 +291,61 @@ def dismiss_suggestion(*, actor, suggestion: Suggestion, today: date | None = No
     Suggestion.objects.filter(pk=suggestion.pk).update(
         dismissed_until=today + timedelta(days=SUGGESTION_DISMISS_DAYS), dismissed_by=actor
     )
+
+
+def _month(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"CAST(date_trunc('month', {column}) AS date)"
+    return f"date({column}, 'start of month')"
+
+
+def snapshot_pipeline(today: date | None = None, *, force: bool = False) -> int | None:
+    """Add up the pipeline per branch and owner for the heads' review (``PipelineFigure``):
+    three INSERT … SELECT over live customers' opportunities, then the previous nights are
+    dropped. Claimed once per day like the suggestions; returns the rows written."""
+    today = today or timezone.localdate()
+    if claim_run("pipeline", today) is None and not force:
+        return None
+    table, opp, customer, stage = (
+        PipelineFigure._meta.db_table,
+        Opportunity._meta.db_table,
+        Customer._meta.db_table,
+        Stage._meta.db_table,
+    )
+    columns = (
+        "day, kind, branch_id, owner_id, stage_id, category, month, reached_order, n, amount, "
+        "weighted, won, cycle_days"
+    )
+    live = f"FROM {opp} o JOIN {customer} c ON c.id = o.customer_id WHERE c.archived_at IS NULL"
+    month = _month("o.expected_close_on")
+    statements = [
+        f"""INSERT INTO {table} ({columns})
+        SELECT %s, 'open', c.branch_id, o.owner_id, o.stage_id, o.category, {month}, 0,
+               COUNT(*), SUM(o.amount), SUM(o.weighted_amount), 0, 0
+        {live} AND o.closed_at IS NULL
+        GROUP BY c.branch_id, o.owner_id, o.stage_id, o.category, {month}""",
+        f"""INSERT INTO {table} ({columns})
+        SELECT %s, 'reached', c.branch_id, o.owner_id, '', '', NULL, o.reached_order,
+               COUNT(*), 0, 0, 0, 0
+        {live}
+        GROUP BY c.branch_id, o.owner_id, o.reached_order""",
+        f"""INSERT INTO {table} ({columns})
+        SELECT %s, 'closed', c.branch_id, o.owner_id, '', '', NULL, 0, COUNT(*), 0, 0,
+               SUM(CASE WHEN s.is_won THEN 1 ELSE 0 END), COALESCE(SUM(o.cycle_days), 0)
+        FROM {opp} o JOIN {customer} c ON c.id = o.customer_id
+        JOIN {stage} s ON s.code = o.stage_id
+        WHERE c.archived_at IS NULL AND o.closed_at >= %s
+        GROUP BY c.branch_id, o.owner_id""",  # noqa: S608
+    ]
+    since = timezone.now() - timedelta(days=365)
+    written = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE day = %s", [today])  # noqa: S608
+        for sql, params in zip(statements, ([today], [today], [today, since]), strict=True):
+            cursor.execute(sql, params)
+            written += max(cursor.rowcount, 0)
+        cursor.execute(f"DELETE FROM {table} WHERE day < %s", [today])  # noqa: S608
+    NightlyRun.objects.filter(kind="pipeline", day=today).update(
+        finished_at=timezone.now(), rows=written
+    )
+    return written

@@ -13,14 +13,14 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Avg, Count, DecimalField, F, Q, Sum
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import Count, DecimalField, Max, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Branch, User
 from customers.models import Product
 
-from .models import Change, CrossSellSnapshot, LostReason, Opportunity, Stage
+from .models import Change, CrossSellSnapshot, LostReason, Opportunity, PipelineFigure, Stage
 
 STALE_ROWS = 20
 CHANGE_ROWS = 30
@@ -56,6 +56,7 @@ class Review:
     cross_sell: list = field(default_factory=list)
     total: Figures = field(default_factory=Figures)
     users: dict = field(default_factory=dict)
+    as_of: date | None = None
 
 
 def money(field_name):
@@ -82,37 +83,41 @@ def build(user, *, today: date | None = None, now=None) -> Review:
     stage_by_code = {s.code: s for s in stages}
     review = Review(stages=stages)
     scoped = Opportunity.objects.visible_to(user)
-    open_ = scoped.filter(closed_at__isnull=True)
 
-    # 1. Open pipeline: by stage, RM, category and expected close month, in one query.
-    rows = (
-        open_.annotate(month=TruncMonth("expected_close_on"))
-        .values("stage_id", "owner_id", "category", "month")
-        .annotate(n=Count("id"), amount=money("amount"), weighted=money("weighted_amount"))
-        .order_by()
-    )
-    for row in rows:
-        args = (row["n"], row["amount"], row["weighted"])
-        review.by_stage.setdefault(row["stage_id"], Figures()).add(*args)
-        review.by_rm.setdefault(row["owner_id"], Figures()).add(*args)
-        review.by_category.setdefault(row["category"] or "", Figures()).add(*args)
-        month = row["month"]
-        if hasattr(month, "date"):
-            month = month.date()
-        review.by_month.setdefault(month, Figures()).add(*args)
-        review.total.add(*args)
+    # 1-3. From last night's figures (PipelineFigure) of the branches the user sees: the
+    # open pipeline by stage, RM, category and close month; the furthest stage reached; the
+    # closed ones by RM. Small grouped reads, whatever the number of opportunities.
+    review.as_of = PipelineFigure.objects.aggregate(day=Max("day"))["day"]
+    figures = PipelineFigure.objects.filter(day=review.as_of)
+    if not user.is_admin:
+        figures = figures.filter(
+            branch_id__in=list(Branch.objects.visible_to(user).values_list("id", flat=True))
+        )
+    opened = figures.filter(kind=PipelineFigure.Kind.OPEN)
+    sums = {"count": Sum("n"), "amount": money("amount"), "weighted": money("weighted")}
+    for field_name, target in (
+        ("stage_id", review.by_stage),
+        ("owner_id", review.by_rm),
+        ("category", review.by_category),
+        ("month", review.by_month),
+    ):
+        for row in opened.values(field_name).annotate(**sums).order_by():
+            target.setdefault(row[field_name], Figures()).add(
+                row["count"], row["amount"], row["weighted"]
+            )
+    for f in review.by_stage.values():
+        review.total.add(f.count, f.amount, f.weighted)
     first = today.replace(day=1)
     review.forecast = [
         (m, review.by_month.get(m, Figures()).weighted)
         for m in (first + relativedelta(months=k) for k in range(3))
     ]
-
-    # 2. Conversion per stage: of those that reached a stage, the share that reached the next.
     reached = dict(
-        scoped.values("reached_order")
-        .annotate(n=Count("id"))
+        figures.filter(kind=PipelineFigure.Kind.REACHED)
+        .values("reached_order")
+        .annotate(total=Sum("n"))
         .order_by()
-        .values_list("reached_order", "n")
+        .values_list("reached_order", "total")
     )
     open_stages = [s for s in stages if not s.is_final]
     won = next((s for s in stages if s.is_won), None)
@@ -122,20 +127,17 @@ def build(user, *, today: date | None = None, now=None) -> Review:
         further = sum(n for order, n in reached.items() if order >= ladder[i + 1].order)
         rate = round(100 * further / at_least, 1) if at_least else None
         review.conversion.append((stage, ladder[i + 1], at_least, further, rate))
-
-    # 3. Win rate and average cycle by RM, over what closed in the last year.
-    since = now - timedelta(days=CLOSED_WINDOW_DAYS)
-    closed = (
-        scoped.filter(closed_at__gte=since)
+    results = {
+        r["owner_id"]: {
+            "closed": r["closed"],
+            "won": r["won_n"],
+            "cycle": r["cycle"] / r["closed"] if r["closed"] else None,
+        }
+        for r in figures.filter(kind=PipelineFigure.Kind.CLOSED)
         .values("owner_id")
-        .annotate(
-            closed=Count("id"),
-            won=Count("id", filter=Q(stage__is_won=True)),
-            cycle=Avg("cycle_days"),
-        )
+        .annotate(closed=Sum("n"), won_n=Sum("won"), cycle=Sum("cycle_days"))
         .order_by()
-    )
-    results = {r["owner_id"]: r for r in closed}
+    }
 
     # 4. What changed in the last seven days.
     week_ago = now - timedelta(days=7)
@@ -216,4 +218,4 @@ def category_label(code):
     return CATEGORY_LABELS.get(code, "—") if code else "—"
 
 
-__all__ = ["F", "build", "category_label"]
+__all__ = ["build", "category_label"]

@@ -13,3 +13,9 @@ def create_maturity_opportunities():
 def compute_suggestions():
     """Nightly: each customer's gap suggestions."""
     return nightly.compute_suggestions()
+
+
+@shared_task
+def snapshot_pipeline():
+    """Nightly: the pipeline added up per branch and owner, for the heads' review."""
+    return nightly.snapshot_pipeline()

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from opportunities import review, services
+from opportunities import nightly, review, services
 from opportunities.models import Change, LostReason, Opportunity
 from tests.conftest import count_queries
 
@@ -59,6 +59,7 @@ def pipeline(personas, book, products):
         created_at=now - timedelta(days=10), stage_entered_at=now - timedelta(days=20)
     )
     Change.objects.filter(opportunity=g).update(at=now - timedelta(days=8))
+    nightly.snapshot_pipeline()
     return {"a": a, "b": b, "c": c, "d": d, "e": e, "g": g}
 
 
@@ -151,6 +152,7 @@ def test_review_and_board_make_a_fixed_number_of_queries(client_for, personas, b
             services.move_opportunity(actor=personas.rm, opportunity=o, to="contacted")
 
     grow(2)
+    nightly.snapshot_pipeline(force=True)
     pages = {
         "head": [reverse("opportunities-review")],
         "rm": [
@@ -162,5 +164,15 @@ def test_review_and_board_make_a_fixed_number_of_queries(client_for, personas, b
     }
     few = {p: [count_queries(client_for(p), u) for u in urls] for p, urls in pages.items()}
     grow(15)
+    nightly.snapshot_pipeline(force=True)
     many = {p: [count_queries(client_for(p), u) for u in urls] for p, urls in pages.items()}
     assert few == many
+
+
+def test_the_figures_are_last_nights_and_a_rerun_changes_nothing(personas, pipeline):
+    before = review.build(personas.head)
+    assert nightly.snapshot_pipeline() is None  # claimed already tonight
+    assert nightly.snapshot_pipeline(force=True) > 0
+    after = review.build(personas.head)
+    assert figures(after.total) == figures(before.total)
+    assert after.as_of == timezone.localdate()

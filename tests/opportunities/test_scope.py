@@ -109,6 +109,9 @@ def test_review_and_export_are_for_heads_and_admins(client_for, opps):
 
 
 def test_the_other_heads_review_shows_nothing_of_branch_one(client_for, opps):
+    from opportunities.nightly import snapshot_pipeline
+
+    snapshot_pipeline()
     review = client_for("other_head").get(reverse("opportunities-review")).context["review"]
     assert review.total.count == 1  # other_rm's only
 
