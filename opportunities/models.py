@@ -156,7 +156,7 @@ class Opportunity(models.Model):
         Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+"
     )
     type = models.CharField(_("type"), max_length=10, choices=Type.choices, default=Type.GROW)
-    title = models.CharField(_("title"), max_length=100)
+    title = models.CharField(_("opportunity title"), max_length=100)
     stage = models.ForeignKey(
         Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="+"
     )

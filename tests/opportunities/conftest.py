@@ -9,6 +9,22 @@ from opportunities.models import OpportunityAssistant
 from tests.factories import ProductFactory
 
 
+def ensure_stages():
+    """The default stages and lost reasons (a data migration): a test that flushed the
+    database (transaction=True) took them away from the tests after it."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("opportunities.migrations.0002_default_stages").add(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def stages(request):
+    if "db" in request.fixturenames or request.node.get_closest_marker("django_db"):
+        ensure_stages()
+
+
 @pytest.fixture
 def products(db):
     return SimpleNamespace(
