@@ -134,8 +134,11 @@ class OpportunityForm(StyledFormMixin, forms.ModelForm):
         for field, messages in services.check_opportunity(
             values, is_open=not self.instance.pk or self.instance.is_open
         ).items():
+            target = field if field in self.fields else "assistant_1"
+            if target in self.errors:
+                continue  # already said (e.g. "this field is required")
             for message in messages:
-                self.add_error(field if field in self.fields else "assistant_1", message)
+                self.add_error(target, message)
         return data
 
 

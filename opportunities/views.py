@@ -243,7 +243,8 @@ def create(request):
             {
                 "title": visit.purpose[:100],
                 "source": Opportunity.Source.VISIT,
-                "next_step": visit.next_step or "",
+                "next_step": visit.next_step
+                or _("Follow up: %(purpose)s") % {"purpose": visit.purpose},
                 "next_step_on": visit.next_visit_on or initial["next_step_on"],
             }
         )
@@ -566,9 +567,9 @@ def target_lists(request):
     )
 
 
-def _target_customers(user, form):
+def _target_customers(request, form):
     """The customers a head's filter picks, in the head's scope."""
-    base = Customer.objects.visible_to(user).active()
+    base = Customer.objects.visible_to(request.user).active()
     preset = form.cleaned_data["preset"]
     today = timezone.localdate()
     if preset == TargetListForm.NO_LOAN:
@@ -587,7 +588,7 @@ def _target_customers(user, form):
         ).values("customer_id")
         return base.filter(pk__in=maturing)
     data = QueryDict(form.cleaned_data["query"].lstrip("?"))
-    customer_filter = CustomerFilter(data, queryset=base, request=None)
+    customer_filter = CustomerFilter(data, queryset=base, request=request)
     if not customer_filter.is_valid():
         raise ValidationError(_("The customer list filter is not valid."))
     return customer_filter.qs
@@ -600,7 +601,7 @@ def target_create(request):
     form = TargetListForm(request.POST or None, initial={"query": request.GET.get("query", "")})
     if request.method == "POST" and form.is_valid():
         try:
-            customers = _target_customers(user, form)
+            customers = _target_customers(request, form)
         except ValidationError as error:
             form.add_error("query", error.messages[0])
         else:
