@@ -13,7 +13,6 @@ and both are safe to run twice or side by side:
 
 from datetime import date, timedelta
 
-from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -32,7 +31,7 @@ from .models import (
     SuggestedProduct,
     Suggestion,
 )
-from .services import risk_validity_months
+from .services import add_months, risk_validity_months
 
 # The holdings a maturity is about: deposits and wealth products.
 RETENTION_CATEGORIES = ("time_deposit", "large_cd", "wealth", "bond")
@@ -118,7 +117,7 @@ def create_maturity_opportunities(today: date | None = None) -> int:
           )
         ON CONFLICT DO NOTHING
     """  # noqa: S608
-    valid_since = today - relativedelta(months=risk_validity_months())
+    valid_since = add_months(today, -risk_validity_months())
     grade = f"CASE WHEN c.risk_assessed_on > %s THEN {_grade_number('c.risk_grade')} ELSE 1 END"
     suggested = f"""
         INSERT INTO {SuggestedProduct._meta.db_table} (opportunity_id, product_id)

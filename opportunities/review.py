@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from dateutil.relativedelta import relativedelta
 from django.db.models import Count, DecimalField, Max, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -21,6 +20,7 @@ from accounts.models import Branch, User
 from customers.models import Product
 
 from .models import Change, CrossSellSnapshot, LostReason, Opportunity, PipelineFigure, Stage
+from .services import add_months
 
 STALE_ROWS = 20
 CHANGE_ROWS = 30
@@ -110,7 +110,7 @@ def build(user, *, today: date | None = None, now=None) -> Review:
     first = today.replace(day=1)
     review.forecast = [
         (m, review.by_month.get(m, Figures()).weighted)
-        for m in (first + relativedelta(months=k) for k in range(3))
+        for m in (add_months(first, k) for k in range(3))
     ]
     reached = dict(
         figures.filter(kind=PipelineFigure.Kind.REACHED)

@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -31,6 +30,20 @@ FOLLOW_UP_DAYS = 7
 FOLLOW_UP_HOUR = 10
 
 
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (or earlier), on the month's last day when it has no
+    such day (31 January + 1 month = 28 or 29 February)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
 def risk_validity_months() -> int:
     return getattr(settings, "OPPORTUNITIES_RISK_VALID_MONTHS", 12)
 
@@ -41,9 +54,7 @@ def assessment_valid(customer: Customer, today: date | None = None) -> bool:
     today = today or timezone.localdate()
     assessed = customer.risk_assessed_on
     return bool(
-        customer.risk_grade
-        and assessed
-        and assessed + relativedelta(months=risk_validity_months()) > today
+        customer.risk_grade and assessed and add_months(assessed, risk_validity_months()) > today
     )
 
 
