@@ -263,6 +263,12 @@ class Opportunity(models.Model):
             models.Index(fields=["customer", "closed_at"], name="opportunity_by_customer"),
             models.Index(fields=["created_at"], name="opportunity_created"),
             models.Index(fields=["closed_at"], name="opportunity_closed"),
+            # The review's stale list: open ones by next step date, read until 20 are found.
+            models.Index(
+                fields=["next_step_on", "id"],
+                condition=Q(closed_at__isnull=True),
+                name="opportunity_next_step_open",
+            ),
         ]
 
     def __str__(self):
@@ -499,12 +505,16 @@ class PipelineFigure(models.Model):
     """One night's pipeline, added up per branch (the customer's) and owner, for the heads'
     review: ``open`` rows by stage, category and expected close month; ``reached`` rows by
     the furthest stage reached; ``closed`` rows (the last 365 days) with the won count and
-    the days to close. Only the latest night is kept."""
+    the days to close; ``week`` rows: the last seven days' changes by kind (``stage_id``
+    holds the kind, "created" for new ones); ``lost`` rows: the week's losses by reason.
+    Only the latest night is kept."""
 
     class Kind(models.TextChoices):
         OPEN = "open", "open"
         REACHED = "reached", "reached"
         CLOSED = "closed", "closed"
+        WEEK = "week", "week"
+        LOST = "lost", "lost"
 
     day = models.DateField()
     kind = models.CharField(max_length=8, choices=Kind.choices)
@@ -519,6 +529,9 @@ class PipelineFigure(models.Model):
     weighted = models.DecimalField(max_digits=20, decimal_places=2, default=0)
     won = models.PositiveIntegerField(default=0)
     cycle_days = models.PositiveBigIntegerField(default=0)
+    lost_reason = models.ForeignKey(
+        LostReason, null=True, on_delete=models.CASCADE, related_name="+"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["day", "branch"], name="pipeline_figure_day_branch")]

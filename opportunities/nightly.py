@@ -22,6 +22,7 @@ from django.utils.translation import override
 from customers.models import Customer, Holding, Product
 
 from .models import (
+    Change,
     CrossSellSnapshot,
     NightlyRun,
     Opportunity,
@@ -313,34 +314,54 @@ def snapshot_pipeline(today: date | None = None, *, force: bool = False) -> int 
     )
     columns = (
         "day, kind, branch_id, owner_id, stage_id, category, month, reached_order, n, amount, "
-        "weighted, won, cycle_days"
+        "weighted, won, cycle_days, lost_reason_id"
     )
+    change = Change._meta.db_table
     live = f"FROM {opp} o JOIN {customer} c ON c.id = o.customer_id WHERE c.archived_at IS NULL"
     month = _month("o.expected_close_on")
     statements = [
         f"""INSERT INTO {table} ({columns})
         SELECT %s, 'open', c.branch_id, o.owner_id, o.stage_id, o.category, {month}, 0,
-               COUNT(*), SUM(o.amount), SUM(o.weighted_amount), 0, 0
+               COUNT(*), SUM(o.amount), SUM(o.weighted_amount), 0, 0, NULL
         {live} AND o.closed_at IS NULL
         GROUP BY c.branch_id, o.owner_id, o.stage_id, o.category, {month}""",
         f"""INSERT INTO {table} ({columns})
         SELECT %s, 'reached', c.branch_id, o.owner_id, '', '', NULL, o.reached_order,
-               COUNT(*), 0, 0, 0, 0
+               COUNT(*), 0, 0, 0, 0, NULL
         {live}
         GROUP BY c.branch_id, o.owner_id, o.reached_order""",
         f"""INSERT INTO {table} ({columns})
         SELECT %s, 'closed', c.branch_id, o.owner_id, '', '', NULL, 0, COUNT(*), 0, 0,
-               SUM(CASE WHEN s.is_won THEN 1 ELSE 0 END), COALESCE(SUM(o.cycle_days), 0)
+               SUM(CASE WHEN s.is_won THEN 1 ELSE 0 END), COALESCE(SUM(o.cycle_days), 0), NULL
         FROM {opp} o JOIN {customer} c ON c.id = o.customer_id
         JOIN {stage} s ON s.code = o.stage_id
         WHERE c.archived_at IS NULL AND o.closed_at >= %s
         GROUP BY c.branch_id, o.owner_id""",  # noqa: S608
+        f"""INSERT INTO {table} ({columns})
+        SELECT %s, 'week', c.branch_id, o.owner_id, 'created', '', NULL, 0, COUNT(*), 0, 0, 0,
+               0, NULL
+        {live} AND o.created_at >= %s
+        GROUP BY c.branch_id, o.owner_id""",  # noqa: S608
+        f"""INSERT INTO {table} ({columns})
+        SELECT %s, 'week', c.branch_id, o.owner_id, ch.kind, '', NULL, 0, COUNT(*), 0, 0, 0,
+               0, NULL
+        FROM {change} ch JOIN {opp} o ON o.id = ch.opportunity_id
+        JOIN {customer} c ON c.id = o.customer_id
+        WHERE c.archived_at IS NULL AND ch.at >= %s
+        GROUP BY c.branch_id, o.owner_id, ch.kind""",  # noqa: S608
+        f"""INSERT INTO {table} ({columns})
+        SELECT %s, 'lost', c.branch_id, o.owner_id, '', '', NULL, 0, COUNT(*), 0, 0, 0, 0,
+               o.lost_reason_id
+        {live} AND o.closed_at >= %s AND o.lost_reason_id IS NOT NULL
+        GROUP BY c.branch_id, o.owner_id, o.lost_reason_id""",  # noqa: S608
     ]
-    since = timezone.now() - timedelta(days=365)
+    now = timezone.now()
+    since, week_ago = now - timedelta(days=365), now - timedelta(days=7)
     written = 0
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} WHERE day = %s", [today])  # noqa: S608
-        for sql, params in zip(statements, ([today], [today], [today, since]), strict=True):
+        every = ([today], [today], [today, since], *([today, week_ago],) * 3)
+        for sql, params in zip(statements, every, strict=True):
             cursor.execute(sql, params)
             written += max(cursor.rowcount, 0)
         cursor.execute(f"DELETE FROM {table} WHERE day < %s", [today])  # noqa: S608

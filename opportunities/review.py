@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Max, Q, Sum
+from django.db.models import DecimalField, Max, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -139,16 +139,16 @@ def build(user, *, today: date | None = None, now=None) -> Review:
         .order_by()
     }
 
-    # 4. What changed in the last seven days.
+    # 4. What changed in the seven days before last night (counts and the losses' reasons
+    # from the figures), and the latest changes themselves (live, newest first).
     week_ago = now - timedelta(days=7)
     review.changes = {kind: 0 for kind, _label in Change.Kind.choices}
-    review.changes[Change.Kind.CREATED] = scoped.filter(created_at__gte=week_ago).count()
     for kind, n in (
-        Change.objects.filter(at__gte=week_ago, opportunity__in=scoped)
-        .values("kind")
-        .annotate(n=Count("id"))
+        figures.filter(kind=PipelineFigure.Kind.WEEK)
+        .values("stage_id")
+        .annotate(total=Sum("n"))
         .order_by()
-        .values_list("kind", "n")
+        .values_list("stage_id", "total")
     ):
         review.changes[kind] = n
     review.change_rows = list(
@@ -157,11 +157,11 @@ def build(user, *, today: date | None = None, now=None) -> Review:
         .order_by("-at", "-id")[:CHANGE_ROWS]
     )
     reasons = dict(
-        scoped.filter(closed_at__gte=week_ago, lost_reason__isnull=False)
+        figures.filter(kind=PipelineFigure.Kind.LOST)
         .values("lost_reason")
-        .annotate(n=Count("id"))
+        .annotate(total=Sum("n"))
         .order_by()
-        .values_list("lost_reason", "n")
+        .values_list("lost_reason", "total")
     )
     review.lost_reasons = [
         (reason, reasons[reason.pk]) for reason in LostReason.objects.all() if reason.pk in reasons
@@ -173,6 +173,7 @@ def build(user, *, today: date | None = None, now=None) -> Review:
         .select_related("customer", "owner", "stage")
         .order_by("next_step_on", "id")[:STALE_ROWS]
     )
+    review.stale.sort(key=lambda o: (o.next_step_on is None, o.next_step_on, o.pk))
 
     # 6. Cross-sell ratio per RM, now and four weeks before (the nightly snapshots).
     owners = set(review.by_rm) | set(results)
