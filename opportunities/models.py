@@ -263,6 +263,12 @@ class Opportunity(models.Model):
             models.Index(fields=["customer", "closed_at"], name="opportunity_by_customer"),
             models.Index(fields=["created_at"], name="opportunity_created"),
             models.Index(fields=["closed_at"], name="opportunity_closed"),
+            # Lists and the API: open ones by expected close date, a page at a time.
+            models.Index(
+                fields=["expected_close_on", "id"],
+                condition=Q(closed_at__isnull=True),
+                name="opportunity_open_by_close",
+            ),
             # The review's stale list: open ones by next step date, read until 20 are found.
             models.Index(
                 fields=["next_step_on", "id"],
@@ -559,8 +565,8 @@ class NightlyRun(models.Model):
 
 class TargetListQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Rule: a target list is seen by an admin, by heads of the branch that issued it or
-        a branch above it... and by anyone with a name on it in their scope."""
+        """Rule: a target list is seen by an admin, and by anyone with a name on it among the
+        customers they see (``Customer.objects.visible_to``): its RMs, their heads."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_admin:
