@@ -160,6 +160,8 @@ def test_review_and_board_make_a_fixed_number_of_queries(client_for, personas, b
             reverse("opportunities-list"),
             reverse("opportunities-suggestions"),
             reverse("customers-detail", args=[book.mine.pk]),
+            "/api/opportunities/",
+            "/",
         ],
     }
     few = {p: [count_queries(client_for(p), u) for u in urls] for p, urls in pages.items()}
