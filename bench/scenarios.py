@@ -158,6 +158,30 @@ def endpoints(personas: dict[str, Persona]) -> list[Endpoint]:
             out.append(Endpoint("visit brief", key, False, _rotate("/visits/{}/brief/", p.visits)))
             out.append(Endpoint("reminders inbox", key, False, ["/reminders/"]))
         out += watch_endpoints(key)
+    out += opportunity_endpoints(personas)
+    return out
+
+
+def opportunity_endpoints(personas: dict[str, Persona]) -> list[Endpoint]:
+    """The pipeline: the RM's board (budget 150 ms), the head's review (150 ms), the lists."""
+    out = []
+    for key in personas:
+        if key == "rm":
+            out.append(Endpoint("opportunity board", key, False, ["/opportunities/"], 150))
+            out.append(
+                Endpoint(
+                    "opportunity board, phone tab",
+                    key,
+                    False,
+                    ["/opportunities/?stage=proposal"],
+                    150,
+                )
+            )
+        else:
+            out.append(Endpoint("pipeline review", key, False, ["/opportunities/review/"], 150))
+        out.append(Endpoint("opportunity list", key, False, ["/opportunities/list/"]))
+        out.append(Endpoint("API opportunities", key, True, ["/api/opportunities/?is_open=true"]))
+        out.append(Endpoint("gap suggestions", key, False, ["/opportunities/suggestions/"]))
     return out
 
 
