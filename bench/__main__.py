@@ -109,6 +109,16 @@ def main() -> int:
         log("reminder generation")
         run["reminders"] = jobs.reminder_generation()
         log(f"reminders: {run['reminders']}")
+    if "watch" not in skip:
+        jobs.vacuum(dsn)
+        log("watch rules and escalation")
+        run["watch"] = jobs.watch_jobs()
+        log(f"watch: {run['watch']}")
+    if "opportunities" not in skip:
+        jobs.vacuum(dsn)
+        log("opportunity jobs")
+        run["opportunities"] = jobs.opportunity_jobs()
+        log(f"opportunity jobs: {run['opportunities']}")
     run["imports"] = {}
     if "imports" not in skip:
         from accounts.models import User
@@ -136,6 +146,7 @@ def main() -> int:
 
 
 def checks(run: dict) -> list[dict]:
+    from . import jobs
     from .report import check
 
     out = []
@@ -178,6 +189,10 @@ def checks(run: dict) -> list[dict]:
                 "creates nothing",
             )
         )
+    out += jobs.watch_checks(run, check)
+    from .jobs import opportunity_checks
+
+    out += opportunity_checks(run, check)
     if not run["imports"]:
         out.append(check("imports", False, "skipped", "≥ 5,000 rows/s, < 500 MB"))
     for ext, i in run["imports"].items():

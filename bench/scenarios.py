@@ -157,7 +157,48 @@ def endpoints(personas: dict[str, Persona]) -> list[Endpoint]:
         if key == "rm":
             out.append(Endpoint("visit brief", key, False, _rotate("/visits/{}/brief/", p.visits)))
             out.append(Endpoint("reminders inbox", key, False, ["/reminders/"]))
+        out += watch_endpoints(key)
+    out += opportunity_endpoints(personas)
     return out
+
+
+def opportunity_endpoints(personas: dict[str, Persona]) -> list[Endpoint]:
+    """The pipeline: the RM's board (budget 150 ms), the head's review (150 ms), the lists."""
+    out = []
+    for key in personas:
+        if key == "rm":
+            out.append(Endpoint("opportunity board", key, False, ["/opportunities/"], 150))
+            out.append(
+                Endpoint(
+                    "opportunity board, phone tab",
+                    key,
+                    False,
+                    ["/opportunities/?stage=proposal"],
+                    150,
+                )
+            )
+        else:
+            out.append(Endpoint("pipeline review", key, False, ["/opportunities/review/"], 150))
+        out.append(Endpoint("opportunity list", key, False, ["/opportunities/list/"]))
+        out.append(Endpoint("API opportunities", key, True, ["/api/opportunities/?is_open=true"]))
+        out.append(Endpoint("gap suggestions", key, False, ["/opportunities/suggestions/"]))
+    return out
+
+
+def watch_endpoints(key: str) -> list[Endpoint]:
+    """Risk warnings (watchlists): the RM's watchlist and the head's branch board, p95 ≤ 100
+    ms (issue 12), and the API list beside them."""
+    if key == "rm":
+        return [
+            Endpoint("watchlist", key, False, ["/watchlists/"], 100, floor=True),
+            Endpoint("API watch items", key, True, ["/api/watch-items/"], 100, floor=True),
+        ]
+    if key == "head":
+        return [
+            Endpoint("branch board", key, False, ["/watchlists/board/"], 100, floor=True),
+            Endpoint("API watch items", key, True, ["/api/watch-items/"], 200, floor=True),
+        ]
+    return [Endpoint("branch board", key, False, ["/watchlists/board/"])]
 
 
 def mix_paths(p: Persona, rng: random.Random) -> list[tuple[dict, str]]:

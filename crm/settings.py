@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "reminders",
     "jobs",
     "notifications",
+    "watchlists",
+    "opportunities",
     "ops",  # health checks, failed tasks, API tokens
     "home",  # the role home pages and the navigation, composed of what the apps above add
 ]

@@ -34,6 +34,8 @@ urlpatterns = [
     path("visits/", include("visits.urls")),
     path("reminders/", include("reminders.urls")),
     path("jobs/", include("jobs.urls")),
+    path("watchlists/", include("watchlists.urls")),
+    path("opportunities/", include("opportunities.urls")),
     path("api/", include("crm.api_urls")),
     path("admin/", admin.site.urls),
 ]

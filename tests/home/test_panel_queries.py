@@ -38,6 +38,15 @@ PANEL_BUDGETS = {
     "reminders-customer": ("rm", 2),
     "visits-today": ("rm", 4),
     "visits-customer": ("rm", 1),
+    "watchlists-admin": ("admin", 0),
+    "watchlists-board": ("head", 4),
+    "watchlists-brief": ("rm", 1),
+    "watchlists-customer": ("rm", 2),
+    "watchlists-mine": ("rm", 4),
+    "opportunities-rm": ("rm", 3),
+    "opportunities-head": ("head", 3),
+    "opportunities-customer": ("rm", 4),
+    "opportunities-visit": ("rm", 3),
 }
 
 
