@@ -155,7 +155,15 @@ REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=30.0)
 REPLICA_CHECK_SECONDS = env.float("REPLICA_CHECK_SECONDS", default=5.0)
 # The read-only report pages (URL names) and export jobs (kinds) that read from the replica;
 # modules add theirs with crm.replica.register_replica_views / register_replica_job_kinds.
-REPLICA_URL_NAMES = env.list("REPLICA_URL_NAMES", default=["visits-coverage", "customers-export"])
+REPLICA_URL_NAMES = env.list(
+    "REPLICA_URL_NAMES",
+    default=[
+        "visits-coverage",
+        "customers-export",
+        "opportunities-review",
+        "opportunities-review-export",
+    ],
+)
 REPLICA_JOB_KINDS = env.list("REPLICA_JOB_KINDS", default=["customers.export"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
