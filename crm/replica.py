@@ -146,10 +146,10 @@ class ReplicaMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         match = request.resolver_match
         if (
-            request.method in ("GET", "HEAD")
+            configured()
+            and request.method in ("GET", "HEAD")
             and match is not None
             and match.url_name in replica_views()
-            and configured()
         ):
             request._replica_token = _reading_from_replica.set(True)
         return None
