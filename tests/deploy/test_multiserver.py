@@ -42,9 +42,15 @@ SETUP = (
 from datetime import date, timedelta
 from accounts.models import Branch, User
 from tests.factories import CustomerFactory
+from watchlists import services
+from watchlists.models import Level, WatchItem
 ho = Branch.objects.create(code="HO", name="总行", level=Branch.Level.HEAD_OFFICE)
-for name, role in (("ms_admin", User.Role.ADMIN), ("ms_rm", User.Role.RM)):
-    user = User(username=name, role=role, branch=ho, email=f"{name}@example.com")
+b1 = Branch.objects.create(code="B1", name="分行", level=Branch.Level.BRANCH, parent=ho)
+b1a = Branch.objects.create(code="B1A", name="支行", parent=b1)
+for name, role, branch in (
+    ("ms_admin", User.Role.ADMIN, ho), ("ms_head", User.Role.HEAD, b1), ("ms_rm", User.Role.RM, b1a)
+):
+    user = User(username=name, role=role, branch=branch, email=f"{name}@example.com")
     user.set_password(PASSWORD)
     user.save()
 rm = User.objects.get(username="ms_rm")
@@ -52,6 +58,12 @@ today = date.today()
 for n in range(10):
     day = today + timedelta(days=n)
     CustomerFactory(name=f"寿星{n}", primary_rm=rm, birth_date=day.replace(year=1980))
+# A severe watch item whose review is long overdue: the nightly run escalates it one level.
+services.open_item(
+    actor=rm, customer=CustomerFactory(name="风险客户", primary_rm=rm), kind=WatchItem.Kind.CREDIT,
+    level=Level.SEVERE, source=WatchItem.Source.RM, signals=["large_flow"],
+    review_on=today - timedelta(days=20), measure=("call", rm, today - timedelta(days=15)),
+)
 """
 )
 
@@ -367,7 +379,7 @@ def test_an_upload_past_the_limit_is_refused_by_nginx(stack):
     assert response.status_code == 413
 
 
-def test_jobs_reminders_and_digests_happen_once_with_two_workers(stack):
+def test_jobs_reminders_escalations_and_digests_happen_once_with_two_workers(stack):
     admin = browser(stack, "ms_admin")
     jobs = [start_import(admin, stack, n) for n in range(1, 7)]
     wait_for(lambda: jobs_ended(stack, jobs), timeout=240, what="the imports")
@@ -409,17 +421,37 @@ def test_jobs_reminders_and_digests_happen_once_with_two_workers(stack):
         )
     )
 
+    # The nightly watchlist run (rules, checks, escalation), twice at once: one climb.
+    shell(stack, "from watchlists.tasks import nightly as t; t.delay(); t.delay()")
+    wait_for(
+        lambda: sql(stack, "SELECT count(*) FROM watchlists_escalation") != "0",
+        timeout=60,
+        what="the escalation",
+    )
+    time.sleep(3)
+    assert sql(stack, "SELECT count(*) FROM watchlists_escalation") == "1"
+    assert sql(stack, "SELECT escalation_level FROM watchlists_watchitem") == "1"
+
     shell(stack, "from reminders.tasks import send_daily_digests as t; t.delay(); t.delay()")
     wait_for(
         lambda: (
-            sql(stack, "SELECT count(*) FROM reminders_digest WHERE sent_at IS NOT NULL") == "1"
+            sql(stack, "SELECT count(*) FROM reminders_digest WHERE sent_at IS NOT NULL") != "0"
         ),
         timeout=60,
-        what="digest",
+        what="digests",
     )
     time.sleep(3)
-    sent = sum(w.output().count("To: ms_rm@example.com") for w in stack.workers)
-    assert sent == 1
+    # One email per user who has something due (the RM; the head, to whom the item climbed).
+    for user in ("ms_rm", "ms_head"):
+        digests = sql(
+            stack,
+            "SELECT count(*) FROM reminders_digest d JOIN accounts_user u ON u.id = d.user_id "
+            f"WHERE u.username = '{user}' AND d.sent_at IS NOT NULL",
+        )
+        emails = sum(w.output().count(f"To: {user}@example.com") for w in stack.workers)
+        assert (user, emails) == (user, int(digests))
+        assert emails <= 1
+    assert sum(w.output().count("To: ms_rm@example.com") for w in stack.workers) == 1
 
 
 def test_stopping_a_web_server_loses_no_request(stack):
