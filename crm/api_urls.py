@@ -5,12 +5,16 @@ from rest_framework.routers import SimpleRouter
 from accounts import api as accounts_api
 from customers import api as customers_api
 from reminders import api as reminders_api
+from service import api as service_api
 from visits import api as visits_api
 
 router = SimpleRouter()
 router.register("customers", customers_api.CustomerViewSet, basename="api-customers")
 router.register("visits", visits_api.VisitViewSet, basename="api-visits")
 router.register("reminders", reminders_api.ReminderViewSet, basename="api-reminders")
+router.register("tickets", service_api.TicketViewSet, basename="api-tickets")
+router.register("care-actions", service_api.CareActionViewSet, basename="api-care-actions")
+router.register("gifts", service_api.GiftViewSet, basename="api-gifts")
 
 urlpatterns = [
     path("me/", accounts_api.MeView.as_view(), name="api-me"),

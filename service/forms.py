@@ -1,0 +1,173 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Branch, User
+from crm.forms import StyledFormMixin
+from customers.models import Customer
+from visits.forms import CustomerPickField
+
+from .models import CareAction, Gift, Rectification, Ticket, TicketEvent, TicketType
+from .services import handler_error
+
+
+def _user_label(user):
+    return user.get_full_name() or user.username
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return _user_label(obj)
+
+
+class TicketForm(StyledFormMixin, forms.ModelForm):
+    """Take a ticket at the counter or from a phone: the few fields first, the handler is
+    the taker unless another is chosen."""
+
+    customer = CustomerPickField(required=False)
+    handler = UserChoiceField(queryset=User.objects.none(), required=False, label=_("Handler"))
+    subject_rm = UserChoiceField(
+        queryset=User.objects.none(), required=False, label=_("Staff complained about")
+    )
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "ticket_type",
+            "customer",
+            "contact_name",
+            "contact_gender",
+            "contact_phone",
+            "channel",
+            "category",
+            "content",
+            "subject_rm",
+            "subject_unit",
+            "handler",
+            "promised_on",
+        ]
+        widgets = {
+            "content": forms.Textarea(attrs={"rows": 3}),
+            "promised_on": forms.DateInput(attrs={"type": "date"}),
+        }
+        help_texts = {
+            "contact_name": _("For someone who is not a customer yet."),
+        }
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        self.fields["customer"].queryset = Customer.objects.visible_to(actor).active()
+        self.fields["handler"].queryset = User.objects.visible_to(actor).filter(is_active=True)
+        self.fields["subject_rm"].queryset = User.objects.filter(is_active=True).order_by(
+            "branch__path", "username"
+        )
+        self.fields["subject_unit"].queryset = Branch.objects.all()
+        self.fields["ticket_type"].initial = TicketType.COMPLAINT
+        self.fields["channel"].initial = Ticket.Channel.BRANCH
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("customer") and not cleaned.get("contact_name"):
+            self.add_error("contact_name", _("Choose a customer, or write the name of the person."))
+        handler = cleaned.get("handler") or self.actor
+        probe = Ticket(
+            ticket_type=cleaned.get("ticket_type") or TicketType.COMPLAINT,
+            customer=cleaned.get("customer"),
+            subject_rm=cleaned.get("subject_rm"),
+            subject_unit=cleaned.get("subject_unit"),
+            handling_unit=handler.branch,
+        )
+        error = handler_error(ticket=probe, handler=handler)
+        if error:
+            self.add_error("handler", error)
+        return cleaned
+
+
+class DispatchForm(StyledFormMixin, forms.Form):
+    handler = UserChoiceField(queryset=User.objects.none(), label=_("Handler"))
+
+    def __init__(self, *args, actor, ticket, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ticket = ticket
+        self.fields["handler"].queryset = User.objects.visible_to(actor).filter(is_active=True)
+
+    def clean_handler(self):
+        handler = self.cleaned_data["handler"]
+        self.ticket.handling_unit = handler.branch
+        error = handler_error(ticket=self.ticket, handler=handler)
+        if error:
+            raise forms.ValidationError(error)
+        return handler
+
+
+class ResolutionForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Ticket
+        fields = ["cause_class", "upheld", "remedy", "root_cause", "answer", "satisfaction"]
+        widgets = {
+            "remedy": forms.Textarea(attrs={"rows": 2}),
+            "root_cause": forms.Textarea(attrs={"rows": 2}),
+            "answer": forms.Textarea(attrs={"rows": 2}),
+            "upheld": forms.Select(choices=[("", "—"), ("true", _("Yes")), ("false", _("No"))]),
+        }
+
+
+class ExtendForm(StyledFormMixin, forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    days = forms.IntegerField(label=_("Days"), min_value=1, max_value=30, required=False)
+    customer_notice = forms.CharField(
+        label=_("Notice to the customer"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed for a second extension."),
+    )
+
+
+class EventForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = TicketEvent
+        fields = ["kind", "note"]
+        widgets = {"note": forms.TextInput()}
+
+
+class RectificationForm(StyledFormMixin, forms.ModelForm):
+    owner = UserChoiceField(queryset=User.objects.none(), label=_("Owner"))
+
+    class Meta:
+        model = Rectification
+        fields = ["action", "owner", "due_on"]
+        widgets = {"due_on": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = User.objects.visible_to(actor).filter(is_active=True)
+
+
+class CareActionForm(StyledFormMixin, forms.ModelForm):
+    customer = CustomerPickField()
+
+    class Meta:
+        model = CareAction
+        fields = ["customer", "kind", "occasion", "festival", "done_on", "cost", "note"]
+        widgets = {"done_on": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = Customer.objects.visible_to(actor).active()
+
+
+class GiftForm(StyledFormMixin, forms.ModelForm):
+    customer = CustomerPickField()
+    given = forms.BooleanField(
+        label=_("Given today"),
+        required=False,
+        help_text=_("Above the limit a head approves the gift first."),
+    )
+
+    class Meta:
+        model = Gift
+        fields = ["customer", "item", "value", "occasion"]
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = Customer.objects.visible_to(actor).active()
