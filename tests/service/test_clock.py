@@ -83,9 +83,7 @@ def test_an_answered_ticket_stops_its_clock(complaint, personas):
     assert run_ticket_clock(at(11, 30)) == 0
 
 
-def test_the_first_extension_moves_the_limit_to_30_days_and_the_alerts_with_it(
-    complaint, personas
-):
+def test_the_first_extension_moves_the_limit_to_30_days_and_the_alerts_with_it(complaint, personas):
     extension = extend(actor=personas.rm, ticket=complaint, reason="需调取监控录像")
     complaint.refresh_from_db()
     assert extension.applied_at is not None

@@ -120,13 +120,24 @@ def test_query_counts_do_not_grow_with_rows(client_for, personas, book, persona,
     few = count_queries(client, reverse(url), params)
     _many_tickets(personas, book, 12)
     for customer in [book.mine, book.assisted]:
-        Gift.objects.create(customer=customer, item="鲜花", value=100, occasion="生日", recorded_by=personas.rm, given_on=timezone.localdate())
-        CareAction.objects.create(customer=customer, kind="card", occasion="birthday", by=personas.rm)
+        Gift.objects.create(
+            customer=customer,
+            item="鲜花",
+            value=100,
+            occasion="生日",
+            recorded_by=personas.rm,
+            given_on=timezone.localdate(),
+        )
+        CareAction.objects.create(
+            customer=customer, kind="card", occasion="birthday", by=personas.rm
+        )
     many = count_queries(client, reverse(url), params)
     assert many <= few + 1, (few, many)
 
 
-def test_detail_and_360_panel_query_counts(client_for, personas, book, django_assert_max_num_queries):
+def test_detail_and_360_panel_query_counts(
+    client_for, personas, book, django_assert_max_num_queries
+):
     ticket = take(personas.rm, customer=book.mine)
     client = client_for("rm")
     few = count_queries(client, reverse("service-detail", args=[ticket.pk]))
@@ -137,7 +148,9 @@ def test_detail_and_360_panel_query_counts(client_for, personas, book, django_as
     before = count_queries(client, url)
     for _ in range(6):
         take(personas.rm, customer=book.mine)
-        CareAction.objects.create(customer=book.mine, kind="call", occasion="illness", by=personas.rm)
+        CareAction.objects.create(
+            customer=book.mine, kind="call", occasion="illness", by=personas.rm
+        )
     assert count_queries(client, url) == before
     page = client.get(url)
     assert b'data-testid="customer-service"' in page.content
@@ -173,7 +186,13 @@ def test_bad_list_parameters_answer_404(client_for):
 def test_a_gift_over_the_limit_cannot_be_recorded_as_given_on_the_page(client_for, book):
     response = client_for("rm").post(
         reverse("service-gift-create"),
-        {"customer": book.mine.customer_no, "item": "购物卡", "value": "1000", "occasion": "春节", "given": "on"},
+        {
+            "customer": book.mine.customer_no,
+            "item": "购物卡",
+            "value": "1000",
+            "occasion": "春节",
+            "given": "on",
+        },
     )
     assert response.status_code == 200 and "value" in response.context["form"].errors
     assert not Gift.objects.exists()

@@ -83,12 +83,8 @@ def test_walk_in_ticket_detail_page_scope(tickets, client_for):
 
 
 def test_ticket_detail_api_scope(tickets, api_for):
-    assert_scope(
-        api_for, f"/api/tickets/{tickets.mine.pk}/", allowed={"rm", "head", "admin"}
-    )
-    assert_scope(
-        api_for, f"/api/tickets/{tickets.walk_in.pk}/", allowed={"rm", "head", "admin"}
-    )
+    assert_scope(api_for, f"/api/tickets/{tickets.mine.pk}/", allowed={"rm", "head", "admin"})
+    assert_scope(api_for, f"/api/tickets/{tickets.walk_in.pk}/", allowed={"rm", "head", "admin"})
 
 
 def test_ticket_update_api_scope(tickets, api_for):
