@@ -103,7 +103,10 @@ class TicketSerializer(serializers.ModelSerializer):
 
 
 class MoveSerializer(serializers.Serializer):
-    to = serializers.ChoiceField(choices=Ticket.State.choices)
+    # Nothing moves back to "received".
+    to = serializers.ChoiceField(
+        choices=[(v, label) for v, label in Ticket.State.choices if v != Ticket.State.RECEIVED]
+    )
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
     handler = serializers.SlugRelatedField(
         slug_field="username",
@@ -111,6 +114,10 @@ class MoveSerializer(serializers.Serializer):
         required=False,
         help_text=_("For a move to “dispatched”: whom to dispatch to."),
     )
+
+
+class GiftDecisionSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
 class TicketFilter(django_filters.FilterSet):
@@ -138,6 +145,7 @@ class TicketViewSet(
 
     serializer_class = TicketSerializer
     filterset_class = TicketFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
         return (
@@ -232,7 +240,9 @@ class CareActionViewSet(
 class GiftSerializer(serializers.ModelSerializer):
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.none())
     recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approved_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     given = serializers.BooleanField(
         write_only=True,
         required=False,
@@ -293,22 +303,24 @@ class GiftViewSet(
         except DjangoValidationError as error:
             raise _drf_error(error) from None
 
-    @extend_schema(request=None, responses=GiftSerializer)
+    @extend_schema(request=GiftDecisionSerializer, responses=GiftSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """A head approves a gift above the limit."""
         gift = self.get_object()
+        GiftDecisionSerializer(data=request.data).is_valid(raise_exception=True)
         try:
             services.approve_gift(actor=request.user, gift=gift)
         except DjangoPermissionDenied as error:
             raise exceptions.PermissionDenied(str(error)) from None
         return Response(GiftSerializer(gift, context={"request": request}).data)
 
-    @extend_schema(request=None, responses=GiftSerializer)
+    @extend_schema(request=GiftDecisionSerializer, responses=GiftSerializer)
     @action(detail=True, methods=["post"])
     def give(self, request, pk=None):
         """Record the gift as given (above the limit, only once approved)."""
         gift = self.get_object()
+        GiftDecisionSerializer(data=request.data).is_valid(raise_exception=True)
         try:
             services.give_gift(actor=request.user, gift=gift)
         except DjangoValidationError as error:

@@ -222,8 +222,8 @@ class Ticket(models.Model):
         DISSATISFIED = "dissatisfied", _("Dissatisfied")
 
     class Gender(models.TextChoices):
-        MALE = "M", _("Male")
-        FEMALE = "F", _("Female")
+        MALE = "male", _("Male")
+        FEMALE = "female", _("Female")
 
     RUNNING_STATES = ("received", "dispatched", "in_hand", "sent_back")
 
@@ -241,7 +241,7 @@ class Ticket(models.Model):
     )
     # For someone who is not a customer yet.
     contact_name = models.CharField(_("name"), max_length=50, blank=True)
-    contact_gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
+    contact_gender = models.CharField(_("gender"), max_length=6, choices=Gender.choices, blank=True)
     contact_phone = models.CharField(_("contact"), max_length=50, blank=True)
 
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)

@@ -10,7 +10,7 @@ HOME_ROWS = 5
 
 
 @register_panel(
-    key="service-customer", slot=CUSTOMER_360, template="service/panels/customer.html", order=50
+    key="service-customer", slot=CUSTOMER_360, template="service/panels/customer.html", order=60
 )
 def customer_service(user, *, customer):
     """The customer's latest tickets, care actions and gifts: three queries. The 360 page has
@@ -38,7 +38,7 @@ def customer_service(user, *, customer):
     slot=RM_HOME,
     template="service/panels/home.html",
     roles={"rm"},
-    order=25,
+    order=60,
 )
 def my_tickets(user):
     """The user's open tickets nearest their limit: one query."""

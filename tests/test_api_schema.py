@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
 
 from customers.models import AssetTier, Relation
 from reminders.models import Reminder
+from service.models import CareAction, Gift, Ticket
 from tests.conftest import CUSTOMER_SCOPE, PERSONAS
 from tests.factories import HoldingFactory, VisitFactory
 
@@ -137,6 +138,22 @@ def world(personas, book):
             remind_on=today,
             recipient=user,
         )
+    ticket = Ticket.objects.create(
+        ticket_type="complaint",
+        customer=book.mine,
+        channel="branch",
+        content="投诉",
+        received_by=personas.rm,
+        handler=personas.rm,
+        handling_unit=personas.rm.branch,
+        due_at=timezone.now() + timedelta(days=15),
+    )
+    CareAction.objects.create(
+        customer=book.mine, kind="card", occasion="birthday", by=ticket.handler
+    )
+    Gift.objects.create(
+        customer=book.mine, item="鲜花", value=100, occasion="生日", recorded_by=ticket.handler
+    )
     return book
 
 
@@ -237,6 +254,8 @@ def test_every_operation_answers_as_the_schema_says(
     )
     call("GET", reminder, 404, path="/api/reminders/999999/")
 
+    service_operations(call, persona, editable)
+
     unreadable = call.client.post("/api/visits/", "<visit/>", content_type="application/xml")
     assert unreadable.status_code == 415
     api_schema["/api/visits/"]["POST"].validate_response(as_schemathesis_response(unreadable))
@@ -247,6 +266,43 @@ def test_every_operation_answers_as_the_schema_says(
     anonymous("POST", "/api/visits/", 401, data=planned)
 
     assert call.seen == operations(openapi)
+
+
+def service_operations(call, persona, editable):
+    """Tickets, care actions and gifts (the service module)."""
+    body = {"type": "complaint", "customer": editable.pk, "channel": "phone", "content": "投诉"}
+    ticket = call("POST", "/api/tickets/", 201, data=body)
+    call("POST", "/api/tickets/", 400, data={**body, "customer": None})
+    call("GET", "/api/tickets/", 200)
+    call("GET", "/api/tickets/", 400, params={"type": "nope"})
+    one, path = "/api/tickets/{id}/", f"/api/tickets/{ticket['id']}/"
+    call("GET", one, 200, path=path)
+    call("GET", one, 404, path="/api/tickets/999999/")
+    call("PATCH", one, 200, path=path, data={"remedy": "致歉"})
+    call("PATCH", one, 400, path=path, data={"cause_class": "nope"})
+    move, path = "/api/tickets/{id}/move/", f"/api/tickets/{ticket['id']}/move/"
+    call("POST", move, 400, path=path, data={"to": "nope"})
+    call("POST", move, 200, path=path, data={"to": "in_hand"})
+
+    care = {"customer": editable.pk, "kind": "card", "occasion": "birthday"}
+    action = call("POST", "/api/care-actions/", 201, data=care)
+    call("POST", "/api/care-actions/", 400, data={**care, "kind": "nope"})
+    call("GET", "/api/care-actions/", 200)
+    one = "/api/care-actions/{id}/"
+    call("GET", one, 200, path=f"/api/care-actions/{action['id']}/")
+    call("GET", one, 404, path="/api/care-actions/999999/")
+
+    gift = {"customer": editable.pk, "item": "茶叶", "value": "500.00", "occasion": "春节"}
+    created = call("POST", "/api/gifts/", 201, data=gift)
+    call("POST", "/api/gifts/", 400, data={**gift, "value": "-1"})
+    call("GET", "/api/gifts/", 200)
+    one = "/api/gifts/{id}/"
+    call("GET", one, 200, path=f"/api/gifts/{created['id']}/")
+    call("GET", one, 404, path="/api/gifts/999999/")
+    give = "/api/gifts/{id}/give/"
+    call("POST", give, 400, path=f"/api/gifts/{created['id']}/give/", data={})
+    # Nobody approves their own gift; an RM approves none.
+    call("POST", "/api/gifts/{id}/approve/", 403, path=f"/api/gifts/{created['id']}/approve/")
 
 
 def test_every_operation_documents_its_errors_in_the_one_shape(openapi):
@@ -313,6 +369,9 @@ def call_and_validate(case, user, world, app):
         "customers": world.mine.pk,
         "visits": world.mine.visits.values_list("pk", flat=True).first(),
         "reminders": user.reminders.values_list("pk", flat=True).first(),
+        "tickets": Ticket.objects.values_list("pk", flat=True).first(),
+        "care-actions": CareAction.objects.values_list("pk", flat=True).first(),
+        "gifts": Gift.objects.values_list("pk", flat=True).first(),
     }
     given = (case.path_parameters or {}).get("id")
     if isinstance(given, int) and given % 2 == 0:

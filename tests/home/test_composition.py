@@ -71,6 +71,7 @@ def test_an_installed_module_adds_its_panels_and_navigation_entry(client_for, bo
         "visits-calendar",
         "plugin-index",
         "reminders-inbox",
+        "service-list",
         "jobs-list",
     ]
     assert f"plugin panel about {book.mine.customer_no}" in customer.content.decode()
@@ -157,10 +158,12 @@ def test_panels_come_in_their_order():
         "reminders-today",
         "customers-birthdays",
         "customers-maturing",
+        "service-my-tickets",
     ]
     assert [panel.key for panel in panels_for(CUSTOMER_360, "head")] == [
         "visits-customer",
         "reminders-customer",
+        "service-customer",
     ]
 
 

@@ -38,6 +38,8 @@ PANEL_BUDGETS = {
     "reminders-customer": ("rm", 2),
     "visits-today": ("rm", 4),
     "visits-customer": ("rm", 1),
+    "service-customer": ("rm", 3),
+    "service-my-tickets": ("rm", 2),
 }
 
 
