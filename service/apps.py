@@ -11,7 +11,7 @@ class ServiceConfig(AppConfig):
 
         from crm.celery import app
 
-        from . import reminder_kinds  # noqa: F401
+        from . import demo, reminder_kinds  # noqa: F401
 
         # The complaint clock runs every quarter of an hour; a run finds what is due with one
         # query per stage and inserts each alert once (see services.run_ticket_clock).

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -135,7 +135,17 @@ class TicketQuerySet(CustomerScopedQuerySet):
         if user.is_head:
             units = list(Branch.objects.visible_to(user).values_list("id", flat=True))
             walk_in |= Q(handling_unit_id__in=units)
-        about_customer = Q(customer__in=Customer.objects.visible_to(user))
+        # Performance: written as a correlated EXISTS that looks the ticket's customer up by
+        # its key, rather than ``customer_id IN (scope)``: under the OR of the walk-in rule
+        # PostgreSQL hashes the whole scope first (200,000 customers for a head at a million,
+        # ~250 ms) on every list page. The key is matched as a range of one value, which
+        # PostgreSQL cannot turn into that hash, so a list walks its index in order and
+        # checks each ticket's customer by key until the page is full.
+        about_customer = Exists(
+            Customer.objects.visible_to(user).filter(
+                pk__gte=OuterRef("customer_id"), pk__lte=OuterRef("customer_id")
+            )
+        )
         return self.filter(about_customer | (Q(customer__isnull=True) & walk_in))
 
     def open(self):
