@@ -157,7 +157,21 @@ def endpoints(personas: dict[str, Persona]) -> list[Endpoint]:
         if key == "rm":
             out.append(Endpoint("visit brief", key, False, _rotate("/visits/{}/brief/", p.visits)))
             out.append(Endpoint("reminders inbox", key, False, ["/reminders/"]))
+        out += service_endpoints(key)
     return out
+
+
+def service_endpoints(key: str) -> list[Endpoint]:
+    """The ticket lists (issue 15: p95 within 100 ms at a million customers with 100,000
+    tickets): my tickets or my team's by time left, and the API list; the month's statistics
+    without a budget."""
+    view = "mine" if key == "rm" else "team"
+    return [
+        Endpoint("ticket list", key, False, [f"/service/?view={view}"], 100, floor=True),
+        Endpoint("ticket list, all states", key, False, [f"/service/?view={view}&state=all"], 100),
+        Endpoint("API tickets", key, True, ["/api/tickets/"], 100, floor=True),
+        Endpoint("complaint statistics", key, False, ["/service/statistics/"]),
+    ]
 
 
 def mix_paths(p: Persona, rng: random.Random) -> list[tuple[dict, str]]:

@@ -29,6 +29,7 @@ from .models import (
 from .signals import retention_needed
 
 RETENTION_VISIT_DAYS = 3
+DELIVERY_BATCH = 5000
 RETENTION_VISIT_HOUR = 10
 
 # The reminder kind of each stage of the clock, and the "days ahead" it is filed with.
@@ -447,23 +448,36 @@ def deliver_alerts(now=None) -> int:
     its alerts are shown on the recipient's ticket list.
     """
     now = now or timezone.now()
-    pending = list(
-        TicketAlert.objects.filter(delivered_at__isnull=True)
-        .select_related("ticket")
-        .order_by("pk")[:5000]
-    )
-    if not pending:
-        return 0
-    claimed = set(
-        TicketAlert.objects.filter(
-            pk__in=[a.pk for a in pending], delivered_at__isnull=True
-        ).values_list("pk", flat=True)
-    )
-    TicketAlert.objects.filter(pk__in=claimed, delivered_at__isnull=True).update(delivered_at=now)
+    delivered = 0
+    while True:
+        batch = _deliver_batch(now)
+        if not batch:
+            return delivered
+        delivered += batch
+
+
+def _deliver_batch(now) -> int:
+    """Claim up to a batch of undelivered alerts (rows another run holds are skipped), mark
+    them delivered and write their reminders, in one transaction."""
+    with transaction.atomic():
+        pending = list(
+            TicketAlert.objects.filter(delivered_at__isnull=True)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("ticket")
+            .order_by("pk")[:DELIVERY_BATCH]
+        )
+        if not pending:
+            return 0
+        TicketAlert.objects.filter(pk__in=[a.pk for a in pending]).update(delivered_at=now)
+        _write_reminders(pending, now)
+    return len(pending)
+
+
+def _write_reminders(pending, now) -> None:
     today = timezone.localdate(now)
     reminders = []
     for alert in pending:
-        if alert.pk not in claimed or not alert.ticket.customer_id:
+        if not alert.ticket.customer_id:
             continue
         due_on = timezone.localdate(alert.deadline)
         reminders.append(
@@ -479,7 +493,6 @@ def deliver_alerts(now=None) -> int:
         )
     Reminder.objects.bulk_create(reminders, ignore_conflicts=True)
     _urgent_deliveries(reminders, today)
-    return len(claimed)
 
 
 def _lead_days(stage, due_on, today) -> int:

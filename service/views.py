@@ -190,7 +190,10 @@ def ticket_detail(request, pk):
             and user.pk != pending.requested_by_id,
             "events": list(ticket.events.select_related("by")),
             "rectifications": list(ticket.rectifications.select_related("owner")),
-            "history": list(StateChange.objects.of(ticket).select_related("actor")),
+            "history": [
+                (change, Ticket.workflow.label(change.to_state))
+                for change in StateChange.objects.of(ticket).select_related("actor")
+            ],
             "dispatch_form": DispatchForm(actor=user, ticket=ticket),
             "resolution_form": ResolutionForm(instance=ticket),
             "extend_form": ExtendForm(),
