@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from customers.admin import AdminOnlyMixin
 
-from .models import BankDate, CareBudget, GiftPolicy, TimeLimit
+from .models import BankDate, CareBudget, Event, GiftPolicy, Invitee, TimeLimit
 
 
 @admin.register(TimeLimit)
@@ -31,3 +31,16 @@ class GiftPolicyAdmin(AdminOnlyMixin, admin.ModelAdmin):
 @admin.register(BankDate)
 class BankDateAdmin(AdminOnlyMixin, admin.ModelAdmin):
     list_display = ["name", "month", "day", "lunar", "active"]
+
+
+class InviteeInline(admin.TabularInline):
+    model = Invitee
+    extra = 0
+    raw_id_fields = ["customer"]
+
+
+@admin.register(Event)
+class EventAdmin(AdminOnlyMixin, admin.ModelAdmin):
+    list_display = ["name", "kind", "starts_at", "branch", "organiser"]
+    raw_id_fields = ["organiser"]
+    inlines = [InviteeInline]

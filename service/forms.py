@@ -6,7 +6,7 @@ from crm.forms import StyledFormMixin
 from customers.models import Customer
 from visits.forms import CustomerPickField
 
-from .models import CareAction, Gift, Rectification, Ticket, TicketEvent, TicketType
+from .models import CareAction, Event, Gift, Invitee, Rectification, Ticket, TicketEvent, TicketType
 from .services import handler_error
 
 
@@ -123,7 +123,7 @@ class ExtendForm(StyledFormMixin, forms.Form):
     )
 
 
-class EventForm(StyledFormMixin, forms.ModelForm):
+class TicketEventForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = TicketEvent
         fields = ["kind", "note"]
@@ -171,3 +171,27 @@ class GiftForm(StyledFormMixin, forms.ModelForm):
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["customer"].queryset = Customer.objects.visible_to(actor).active()
+
+
+class CustomerEventForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Event
+        fields = ["name", "kind", "starts_at", "place"]
+        widgets = {"starts_at": forms.DateTimeInput(attrs={"type": "datetime-local"})}
+
+
+class InviteForm(StyledFormMixin, forms.Form):
+    customer = CustomerPickField()
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = Customer.objects.visible_to(actor).active()
+
+
+class AttendanceForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Invitee
+        fields = ["attended", "follow_up"]
+        widgets = {
+            "attended": forms.Select(choices=[("", "—"), ("true", _("Yes")), ("false", _("No"))])
+        }

@@ -767,6 +767,21 @@ class Gift(models.Model):
         return self.value > policy.approval_above
 
 
+class EventQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Rule: an event is seen by its organiser, by the users of its branch, by the heads
+        whose subtree holds its branch, and by admins. Its invitees are seen through the
+        customer scope (``Invitee.objects.visible_to``)."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_admin:
+            return self.all()
+        mine = Q(organiser=user) | Q(branch_id=user.branch_id)
+        if user.is_head:
+            mine |= Q(branch__in=Branch.objects.visible_to(user))
+        return self.filter(mine)
+
+
 class Event(models.Model):
     """A salon or forum for customers, with invitees, attendance and follow-ups."""
 
@@ -788,6 +803,8 @@ class Event(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+
+    objects = EventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("event")

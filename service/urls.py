@@ -12,6 +12,9 @@ urlpatterns = [
     path("gifts/new/", views.gift_create, name="service-gift-create"),
     path("gifts/<int:pk>/approve/", views.gift_approve, name="service-gift-approve"),
     path("gifts/<int:pk>/give/", views.gift_give, name="service-gift-give"),
+    path("events/", views.event_list, name="service-events"),
+    path("events/<int:pk>/", views.event_detail, name="service-event-detail"),
+    path("invitees/<int:pk>/", views.invitee_update, name="service-invitee-update"),
     path("extensions/<int:pk>/approve/", views.extension_approve, name="service-extension-approve"),
     path(
         "rectifications/<int:pk>/done/", views.rectification_done, name="service-rectification-done"

@@ -21,19 +21,24 @@ from workflow.models import StateChange
 from . import services
 from .care import CARE_LIST_DAYS, CARE_LIST_ROWS, birthday_care, care_customers, festivals_between
 from .forms import (
+    AttendanceForm,
     CareActionForm,
+    CustomerEventForm,
     DispatchForm,
-    EventForm,
     ExtendForm,
     GiftForm,
+    InviteForm,
     RectificationForm,
     ResolutionForm,
+    TicketEventForm,
     TicketForm,
 )
 from .models import (
     CareAction,
+    Event,
     Gift,
     GiftPolicy,
+    Invitee,
     Rectification,
     ServiceLevel,
     Ticket,
@@ -197,7 +202,7 @@ def ticket_detail(request, pk):
             "dispatch_form": DispatchForm(actor=user, ticket=ticket),
             "resolution_form": ResolutionForm(instance=ticket),
             "extend_form": ExtendForm(),
-            "event_form": EventForm(),
+            "event_form": TicketEventForm(),
             "rectification_form": RectificationForm(actor=user),
             "now": timezone.now(),
         },
@@ -311,7 +316,7 @@ def extension_approve(request, pk):
 @require_POST
 def ticket_event(request, pk):
     ticket = get_ticket(request, pk)
-    form = EventForm(request.POST)
+    form = TicketEventForm(request.POST)
     if form.is_valid():
         services.log_event(actor=request.user, ticket=ticket, **form.cleaned_data)
         messages.success(request, _("Logged."))
@@ -630,3 +635,78 @@ def gift_give(request, pk):
     else:
         messages.success(request, _("Recorded as given."))
     return redirect("service-gifts")
+
+
+# --- events ---------------------------------------------------------------------------------
+
+
+@login_required
+def event_list(request):
+    """Salons and forums the user may see (``Event.objects.visible_to``), newest first; a new
+    one is organised by the user for their branch."""
+    form = CustomerEventForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        event = form.save(commit=False)
+        event.organiser = request.user
+        event.branch_id = request.user.branch_id
+        if event.branch_id is None:
+            raise PermissionDenied
+        event.save()
+        return redirect("service-event-detail", event.pk)
+    page = paginate(
+        Event.objects.visible_to(request.user).order_by("-starts_at", "-id"),
+        page_param(request),
+        LIST_PAGE_SIZE,
+    )
+    return TemplateResponse(
+        request, "service/events.html", {"page_obj": page, "query": "", "form": form}
+    )
+
+
+def _get_event(request, pk) -> Event:
+    return get_object_or_404(Event.objects.visible_to(request.user), pk=pk)
+
+
+@login_required
+def event_detail(request, pk):
+    """An event and its invitees in the user's customer scope; invite a customer."""
+    event = _get_event(request, pk)
+    form = InviteForm(request.POST or None, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        Invitee.objects.get_or_create(event=event, customer=form.cleaned_data["customer"])
+        return redirect("service-event-detail", event.pk)
+    invitees = list(
+        Invitee.objects.visible_to(request.user)
+        .filter(event=event)
+        .select_related("customer")
+        .order_by("customer__name_pinyin", "id")
+    )
+    return TemplateResponse(
+        request,
+        "service/event_detail.html",
+        {
+            "event": event,
+            "form": form,
+            "invitees": [(i, AttendanceForm(instance=i, prefix=f"i{i.pk}")) for i in invitees],
+        },
+    )
+
+
+@login_required
+@require_POST
+def invitee_update(request, pk):
+    """Record attendance and the follow-up of one invitee (in the user's customer scope)."""
+    invitee = get_object_or_404(
+        Invitee.objects.visible_to(request.user).filter(
+            event__in=Event.objects.visible_to(request.user)
+        ),
+        pk=pk,
+    )
+    form = AttendanceForm(request.POST, instance=invitee, prefix=f"i{invitee.pk}")
+    if form.is_valid():
+        invitee = form.save(commit=False)
+        if invitee.follow_up and invitee.followed_up_at is None:
+            invitee.followed_up_at = timezone.now()
+        invitee.save()
+        messages.success(request, _("Saved."))
+    return redirect("service-event-detail", invitee.event_id)

@@ -112,6 +112,7 @@ def _many_tickets(personas, book, n):
         ("rm", "service-stats", {}),
         ("rm", "service-care", {}),
         ("rm", "service-gifts", {}),
+        ("head", "service-events", {}),
     ],
 )
 def test_query_counts_do_not_grow_with_rows(client_for, personas, book, persona, url, params):
@@ -196,3 +197,45 @@ def test_a_gift_over_the_limit_cannot_be_recorded_as_given_on_the_page(client_fo
     )
     assert response.status_code == 200 and "value" in response.context["form"].errors
     assert not Gift.objects.exists()
+
+
+def test_an_rm_organises_a_salon_and_invites_a_customer(client_for, book, personas):
+    from service.models import Event
+
+    client = client_for("rm")
+    response = client.post(
+        reverse("service-events"),
+        {"name": "理财沙龙", "kind": "salon", "starts_at": "2026-12-05T14:00", "place": "网点"},
+    )
+    event = Event.objects.get()
+    assert response["Location"] == reverse("service-event-detail", args=[event.pk])
+    assert event.organiser == personas.rm and event.branch == personas.rm.branch
+    client.post(response["Location"], {"customer": book.mine.customer_no})
+    client.post(response["Location"], {"customer": book.other.customer_no})
+    assert list(event.invitees.values_list("customer", flat=True)) == [book.mine.pk]
+
+
+def test_the_360_panel_shows_care_spending_against_the_tiers_budget(client_for, book, personas):
+    from customers.models import AssetTier
+    from service.models import CareBudget
+
+    tier = AssetTier.objects.get(code="wealth_mgmt")
+    book.mine.asset_tier = tier
+    book.mine.save()
+    year = timezone.localdate().year
+    CareBudget.objects.create(year=year, tier=tier, amount=1000)
+    Gift.objects.create(
+        customer=book.mine,
+        item="鲜花",
+        value=120,
+        occasion="生日",
+        recorded_by=personas.rm,
+        given_on=timezone.localdate(),
+    )
+    CareAction.objects.create(
+        customer=book.mine, kind="card", occasion="birthday", cost=30, by=personas.rm
+    )
+    page = client_for("rm").get(reverse("customers-detail", args=[book.mine.pk]))
+    assert page.context is not None
+    html = page.content.decode()
+    assert "150.00" in html and "1,000.00" in html

@@ -227,3 +227,40 @@ def test_extension_approval_and_rectification_scope(tickets, personas, client_fo
         ok=302,
     )
     assert statuses["head"] == 302
+
+
+def test_events_pages_scope_and_invitees_follow_the_customer_scope(book, personas, client_for):
+    from django.utils import timezone
+
+    from service.models import Event, Invitee
+
+    event = Event.objects.create(
+        name="财富沙龙",
+        kind="salon",
+        starts_at=timezone.now(),
+        branch=personas.rm.branch,
+        organiser=personas.rm,
+    )
+    mine = Invitee.objects.create(event=event, customer=book.mine)
+    theirs = Invitee.objects.create(event=event, customer=book.colleagues)
+    url = reverse("service-event-detail", args=[event.pk])
+    assert_scope(client_for, url, allowed={"rm", "colleague", "head", "admin"})
+    shown = {i.pk for i, _form in client_for("rm").get(url).context["invitees"]}
+    assert shown == {mine.pk}
+    assert_scope(
+        client_for,
+        reverse("service-invitee-update", args=[theirs.pk]),
+        method="post",
+        data={f"i{theirs.pk}-attended": "true", f"i{theirs.pk}-follow_up": "约下周面谈"},
+        allowed={"colleague", "head", "admin"},
+        ok=302,
+    )
+    theirs.refresh_from_db()
+    assert theirs.attended is True and theirs.followed_up_at is not None
+    assert_scope(
+        client_for,
+        reverse("service-events"),
+        allowed={"rm", "colleague", "head", "other_rm", "other_head", "admin"},
+    )
+    listed = client_for("other_rm").get(reverse("service-events")).context["page_obj"]
+    assert list(listed) == []
