@@ -26,9 +26,7 @@ def customer_service(user, *, customer):
         .first()
     )
     gifts = Gift.objects.filter(customer=customer, given_on__year=year).aggregate(s=Sum("value"))
-    care = CareAction.objects.filter(customer=customer, done_on__year=year).aggregate(
-        s=Sum("cost")
-    )
+    care = CareAction.objects.filter(customer=customer, done_on__year=year).aggregate(s=Sum("cost"))
     return {
         "budget": budget,
         "spent": (gifts["s"] or 0) + (care["s"] or 0),

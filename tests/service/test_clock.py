@@ -185,3 +185,18 @@ def test_two_clock_runs_at_once_create_each_alert_once(personas, org):
     assert errors == []
     assert TicketAlert.objects.count() == 30
     assert Reminder.objects.count() == 30
+
+
+def test_an_escalation_goes_out_at_once_on_wecom_to_a_head_who_chose_it(
+    complaint, personas, settings
+):
+    from notifications.models import Delivery
+
+    settings.WECOM_CORP_ID, settings.WECOM_AGENT_ID, settings.WECOM_SECRET = "c", "1", "s"
+    personas.head.wecom_userid, personas.head.remind_by_wecom = "liuyang", True
+    personas.head.save()
+    run_ticket_clock(at(11, 18, 9))
+    run_ticket_clock(at(11, 18, 10))
+    (delivery,) = Delivery.objects.all()
+    assert (delivery.user, delivery.kind, delivery.channel) == (personas.head, "urgent", "wecom")
+    assert delivery.reminder.kind == "ticket_escalated"
