@@ -325,4 +325,6 @@ class GiftViewSet(
             services.give_gift(actor=request.user, gift=gift)
         except DjangoValidationError as error:
             raise _drf_error(error) from None
+        except DjangoPermissionDenied:
+            raise exceptions.PermissionDenied from None
         return Response(GiftSerializer(gift, context={"request": request}).data)

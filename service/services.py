@@ -593,7 +593,10 @@ def approve_gift(*, actor: User, gift: Gift) -> Gift:
 
 @transaction.atomic
 def give_gift(*, actor: User, gift: Gift) -> Gift:
-    """Mark a recorded gift as given. Rule: above the policy's limit, only once approved."""
+    """Mark a recorded gift as given. Rules: by whoever recorded it, a head or an admin;
+    above the policy's limit, only once approved."""
+    if not (gift.recorded_by_id == actor.pk or actor.is_head or actor.is_admin):
+        raise PermissionDenied
     if gift.given_on is not None:
         return gift
     if gift.needs_approval() and gift.approved_at is None:

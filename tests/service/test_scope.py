@@ -135,7 +135,14 @@ def test_ticket_move_page_scope(tickets, client_for, personas, book):
 
 
 @pytest.mark.parametrize(
-    "name", ["service-extend", "service-event", "service-resolution", "service-dispatch"]
+    "name",
+    [
+        "service-extend",
+        "service-event",
+        "service-resolution",
+        "service-dispatch",
+        "service-rectification-add",
+    ],
 )
 def test_ticket_post_pages_scope(tickets, client_for, name):
     assert_scope(
@@ -264,3 +271,54 @@ def test_events_pages_scope_and_invitees_follow_the_customer_scope(book, persona
     )
     listed = client_for("other_rm").get(reverse("service-events")).context["page_obj"]
     assert list(listed) == []
+
+
+@pytest.mark.parametrize(
+    "url,body",
+    [
+        ("/api/tickets/", {"type": "complaint", "channel": "phone", "content": "投诉"}),
+        ("/api/care-actions/", {"kind": "call", "occasion": "illness"}),
+        ("/api/gifts/", {"item": "鲜花", "value": "99.00", "occasion": "探望"}),
+    ],
+)
+def test_creating_about_a_customer_out_of_scope_reads_as_no_such_customer(book, api_for, url, body):
+    for persona in ALL_PERSONAS[:-1]:
+        response = api_for(persona).post(url, {**body, "customer": book.mine.pk}, format="json")
+        if persona in {"rm", "head", "admin"}:
+            assert response.status_code == 201, (persona, response.content)
+        else:
+            assert response.status_code == 400, persona
+            assert "customer" in response.json()["error"]["fields"]
+    inactive = api_for("inactive").post(url, {**body, "customer": book.mine.pk}, format="json")
+    assert inactive.status_code in (401, 403)
+
+
+def test_gift_approval_scope_on_the_page_and_the_api(book, personas, client_for, api_for):
+    def fresh(name):
+        gift = Gift.objects.create(
+            customer=book.mine, item="茶叶", value=500, occasion="春节", recorded_by=personas.rm
+        )
+        return gift
+
+    assert_scope(
+        client_for,
+        lambda name: reverse("service-gift-approve", args=[fresh(name).pk]),
+        method="post",
+        allowed={"head", "admin"},
+        visible={"rm"},
+        ok=302,
+    )
+    assert_scope(
+        api_for,
+        lambda name: f"/api/gifts/{fresh(name).pk}/approve/",
+        method="post",
+        allowed={"head", "admin"},
+        visible={"rm"},
+    )
+    assert_scope(
+        api_for,
+        lambda name: f"/api/gifts/{fresh(name).pk}/give/",
+        method="post",
+        allowed={"rm", "head", "admin"},
+        ok=400,
+    )
