@@ -148,12 +148,11 @@ class TicketQuerySet(CustomerScopedQuerySet):
         )
         return self.filter(about_customer | (Q(customer__isnull=True) & walk_in))
 
-    def open(self):
-        return self.exclude(state__in=[Ticket.State.ANSWERED, Ticket.State.CLOSED])
-
     def running(self):
-        """Tickets whose clock runs: not answered yet."""
+        """Tickets whose clock runs: not answered yet (the open tickets of the lists)."""
         return self.filter(state__in=Ticket.RUNNING_STATES)
+
+    open = running
 
     def upheld_service_complaints(self):
         """Closed complaints found to be justified with a service cause (the staff or the

@@ -139,15 +139,17 @@ register(
 
 
 def care_list_due(day, branch_ids, leads):
-    """One reminder per RM of these branches, ``lead`` days before each festival: its
-    customer is the RM's most valuable customer (a reminder belongs to a customer's file);
-    its subject the festival's date as a number (20260925)."""
+    """One reminder per RM of these branches whose book holds customers of an asset tier
+    (the care list puts them first), ``lead`` days before each festival. Its customer is one
+    of those (a reminder belongs to a customer's file); its subject the festival's date as a
+    number (20260925)."""
     for lead in leads.get("", []):
         target = day + timedelta(days=lead)
         if not festivals_between(target, target):
             continue
         for rm_id, customer_id in (
             Customer.objects.live_in(branch_ids)
+            .filter(asset_tier__isnull=False)
             .order_by()
             .values("primary_rm_id")
             .annotate(top=Max("id"))

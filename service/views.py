@@ -1,5 +1,5 @@
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -374,7 +374,9 @@ def monthly_statistics(user, start: date) -> dict:
     """Complaints received in the month, in the user's scope, counted by type, cause class,
     channel, business category, service level and time-limit breaches: one grouped query."""
     end = (start + timedelta(days=32)).replace(day=1)
-    tickets = tickets_for(user).filter(received_at__date__gte=start, received_at__date__lt=end)
+    since = timezone.make_aware(datetime.combine(start, time.min))
+    until = timezone.make_aware(datetime.combine(end, time.min))
+    tickets = tickets_for(user).filter(received_at__gte=since, received_at__lt=until)
     now = timezone.now()
     rows = list(
         tickets.values("ticket_type", "cause_class", "channel", "category", "service_level")

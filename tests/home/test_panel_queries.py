@@ -38,7 +38,7 @@ PANEL_BUDGETS = {
     "reminders-customer": ("rm", 2),
     "visits-today": ("rm", 4),
     "visits-customer": ("rm", 1),
-    "service-customer": ("rm", 6),
+    "service-customer": ("rm", 4),
     "service-my-tickets": ("rm", 2),
 }
 

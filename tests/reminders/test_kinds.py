@@ -157,6 +157,12 @@ def test_the_kinds_are_registered_by_the_apps_they_are_about():
         "tier_at_risk": "customers.reminder_kinds",
         "follow_up": "visits.reminder_kinds",
         "visit_overdue": "visits.reminder_kinds",
+        "ticket_near_limit": "service.reminder_kinds",
+        "ticket_past_limit": "service.reminder_kinds",
+        "ticket_escalated": "service.reminder_kinds",
+        "rectification_due": "service.reminder_kinds",
+        "care_list_ready": "service.reminder_kinds",
+        "thank_you_due": "service.reminder_kinds",
     }
 
 

@@ -34,7 +34,13 @@ def test_rectification_due_three_days_before_and_on_the_day(book, personas):
 
 
 def test_a_care_list_is_ready_a_week_before_each_festival(book, personas):
+    from customers.models import AssetTier
+
+    book.mine.asset_tier = AssetTier.objects.get(code="wealth_mgmt")
+    book.mine.save()
     generate_reminders(date(2026, 9, 18))  # Mid-Autumn 2026: 25 September
+    # The colleague's book holds no customer of a tier: no care list to prepare.
+    assert not kinds_for(personas.colleague, "care_list_ready")
     (reminder,) = kinds_for(personas.rm, "care_list_ready")
     assert reminder.due_on == date(2026, 9, 25)
     assert "中秋节" in reminder.message
