@@ -101,6 +101,15 @@ class DispatchForm(StyledFormMixin, forms.Form):
 
 
 class ResolutionForm(StyledFormMixin, forms.ModelForm):
+    """The outcome; cause class, whether it is justified and the root cause are asked of
+    complaints only."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.is_complaint:
+            for name in ("cause_class", "upheld", "root_cause"):
+                del self.fields[name]
+
     class Meta:
         model = Ticket
         fields = ["cause_class", "upheld", "remedy", "root_cause", "answer", "satisfaction"]

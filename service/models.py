@@ -249,11 +249,13 @@ class Ticket(models.Model):
         db_index=False,
     )
     # For someone who is not a customer yet.
-    contact_name = models.CharField(_("name"), max_length=50, blank=True)
+    contact_name = models.CharField(_("name of the person"), max_length=50, blank=True)
     contact_gender = models.CharField(_("gender"), max_length=6, choices=Gender.choices, blank=True)
     contact_phone = models.CharField(_("contact"), max_length=50, blank=True)
 
-    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    channel = models.CharField(
+        pgettext_lazy("ticket", "channel"), max_length=10, choices=Channel.choices
+    )
     category = models.CharField(
         _("business category"), max_length=20, choices=Category.choices, default=Category.OTHER
     )

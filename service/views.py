@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from accounts.models import Branch
@@ -399,7 +400,7 @@ def monthly_statistics(user, start: date) -> dict:
     headings = {
         "ticket_type": _("Type"),
         "cause_class": _("Cause class"),
-        "channel": _("Channel"),
+        "channel": pgettext("ticket", "Channel"),
         "category": _("Business category"),
         "service_level": _("Service level"),
     }
