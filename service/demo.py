@@ -45,7 +45,14 @@ CONTENTS = {
 ROOT_CAUSES = ["系统转存参数设置错误", "员工未按规范履行告知义务", "高峰时段窗口不足"]
 CARE_KINDS = ["card", "flowers", "message", "call", "visit", "gift", "thank_you"]
 CARE_OCCASIONS = ["birthday", "festival", "illness", "first_deal", "other"]
-GIFTS = [("月饼礼盒", 168), ("鲜花", 120), ("茶叶", 380), ("生日蛋糕", 198), ("贺卡", 10)]
+# (gift, value, occasion); the tea is above the default limit and waits for a head's approval.
+GIFTS = [
+    ("月饼礼盒", 168, "中秋"),
+    ("鲜花", 120, "生日"),
+    ("茶叶", 380, "春节"),
+    ("生日蛋糕", 198, "生日"),
+    ("贺卡", 10, "生日"),
+]
 
 FIELDS = [
     "ticket_type",
@@ -183,9 +190,10 @@ def seed(*, seed, customers, stdout):
                     )
                 )
             if rng.random() < GIFT_SHARE:
-                item, value = rng.choice(GIFTS)
-                given = today - timedelta(days=rng.randrange(0, 300))
-                gifts.append((customer_id, item, value, "生日", rm_id, now, None, None, given))
+                item, value, occasion = rng.choice(GIFTS)
+                # Above the limit: recorded, not given until a head approves it.
+                given = today - timedelta(days=rng.randrange(0, 300)) if value <= 200 else None
+                gifts.append((customer_id, item, value, occasion, rm_id, now, None, None, given))
         with transaction.atomic():
             made["tickets"] += copy_rows(Ticket, FIELDS, tickets)
             made["care actions"] += copy_rows(
