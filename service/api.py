@@ -11,7 +11,7 @@ from accounts.models import Branch, User
 from customers.models import Customer
 
 from . import services
-from .models import CareAction, Gift, Ticket
+from .models import CareAction, Gift, Ticket, validate_received_at
 
 
 def _drf_error(error: DjangoValidationError):
@@ -71,13 +71,18 @@ class TicketSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = [
             "state",
-            "received_at",
             "due_at",
             "extensions",
             "service_level",
             "answered_at",
             "closed_at",
         ]
+        extra_kwargs = {
+            "received_at": {
+                "validators": [validate_received_at],
+                "help_text": _("Default: now. The time limit runs from here."),
+            }
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -91,7 +96,14 @@ class TicketSerializer(serializers.ModelSerializer):
             self.fields["subject_rm"].queryset = User.objects.filter(is_active=True)
         if self.instance is not None and not isinstance(self.instance, list):
             # Who the ticket is about and who handles it change by dispatch, not by update.
-            for name in ("type", "customer", "handler", "subject_rm", "subject_unit"):
+            for name in (
+                "type",
+                "customer",
+                "handler",
+                "subject_rm",
+                "subject_unit",
+                "received_at",
+            ):
                 self.fields[name].read_only = True
 
     def validate(self, attrs):

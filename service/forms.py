@@ -1,4 +1,5 @@
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch, User
@@ -6,7 +7,17 @@ from crm.forms import StyledFormMixin
 from customers.models import Customer
 from visits.forms import CustomerPickField
 
-from .models import CareAction, Event, Gift, Invitee, Rectification, Ticket, TicketEvent, TicketType
+from .models import (
+    CareAction,
+    Event,
+    Gift,
+    Invitee,
+    Rectification,
+    Ticket,
+    TicketEvent,
+    TicketType,
+    validate_received_at,
+)
 from .services import handler_error
 
 
@@ -44,13 +55,16 @@ class TicketForm(StyledFormMixin, forms.ModelForm):
             "subject_unit",
             "handler",
             "promised_on",
+            "received_at",
         ]
         widgets = {
             "content": forms.Textarea(attrs={"rows": 3}),
             "promised_on": forms.DateInput(attrs={"type": "date"}),
+            "received_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
         }
         help_texts = {
             "contact_name": _("For someone who is not a customer yet."),
+            "received_at": _("Empty: now. The time limit runs from here."),
         }
 
     def __init__(self, *args, actor, **kwargs):
@@ -64,6 +78,13 @@ class TicketForm(StyledFormMixin, forms.ModelForm):
         self.fields["subject_unit"].queryset = Branch.objects.all()
         self.fields["ticket_type"].initial = TicketType.COMPLAINT
         self.fields["channel"].initial = Ticket.Channel.BRANCH
+        self.fields["received_at"].required = False
+        self.fields["received_at"].initial = None
+
+    def clean_received_at(self):
+        value = self.cleaned_data.get("received_at") or timezone.now()
+        validate_received_at(value)
+        return value
 
     def clean(self):
         cleaned = super().clean()

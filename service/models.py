@@ -105,6 +105,24 @@ DEFAULT_LIMITS = {
 }
 
 
+# How far back a ticket's receipt may be dated (a letter or a regulator's referral that
+# arrives days after it was received).
+RECEIVED_DAYS_BACK = 60
+
+
+def validate_received_at(value):
+    """Rule: a ticket is received now or earlier, at most RECEIVED_DAYS_BACK days ago."""
+    from django.core.exceptions import ValidationError
+
+    now = timezone.now()
+    if value > now + timedelta(minutes=5):
+        raise ValidationError(_("A ticket cannot be received in the future."))
+    if value < now - timedelta(days=RECEIVED_DAYS_BACK):
+        raise ValidationError(
+            _("A ticket is dated at most %(days)s days back.") % {"days": RECEIVED_DAYS_BACK}
+        )
+
+
 def limit_for(ticket_type, service_level) -> TimeLimit:
     """The admins' row for this type and level, or an unsaved one with the defaults."""
     row = TimeLimit.objects.filter(ticket_type=ticket_type, service_level=service_level).first()

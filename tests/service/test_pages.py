@@ -239,3 +239,35 @@ def test_the_360_panel_shows_care_spending_against_the_tiers_budget(client_for, 
     assert page.context is not None
     html = page.content.decode()
     assert "150.00" in html and "1,000.00" in html
+
+
+def test_a_letter_is_dated_when_it_was_received_and_its_clock_runs_from_there(
+    client_for, api_for, book
+):
+    received = timezone.localtime() - timedelta(days=5)
+    form = {
+        "ticket_type": "complaint",
+        "customer": book.mine.customer_no,
+        "channel": "letter",
+        "category": "fees",
+        "content": "来信投诉收费",
+    }
+    client = client_for("rm")
+    client.post(
+        reverse("service-create"), {**form, "received_at": received.strftime("%Y-%m-%dT%H:%M")}
+    )
+    ticket = Ticket.objects.get()
+    assert ticket.due_at.date() == (received + timedelta(days=15)).date()
+    future = (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    refused = client.post(reverse("service-create"), {**form, "received_at": future})
+    assert "received_at" in refused.context["form"].errors
+    api = api_for("rm")
+    body = {"type": "complaint", "customer": book.mine.pk, "channel": "letter", "content": "x"}
+    too_old = (timezone.now() - timedelta(days=90)).isoformat()
+    assert (
+        api.post("/api/tickets/", {**body, "received_at": too_old}, format="json").status_code
+        == 400
+    )
+    created = api.post("/api/tickets/", body, format="json").json()
+    changed = api.patch(f"/api/tickets/{created['id']}/", {"received_at": too_old}, format="json")
+    assert changed.json()["received_at"] == created["received_at"]
