@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "notifications",
     "watchlists",
     "opportunities",
+    "service",
     "ops",  # health checks, failed tasks, API tokens
     "home",  # the role home pages and the navigation, composed of what the apps above add
 ]
