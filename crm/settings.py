@@ -163,6 +163,7 @@ REPLICA_URL_NAMES = env.list(
         "customers-export",
         "opportunities-review",
         "opportunities-review-export",
+        "service-stats",
     ],
 )
 REPLICA_JOB_KINDS = env.list("REPLICA_JOB_KINDS", default=["customers.export"])

@@ -24,6 +24,8 @@ PAGES = {
         "/opportunities/",
         "/opportunities/list/",
         "/watchlists/",
+        "/service/",
+        "/service/care/",
         "/api/docs/",
     ],
     "head": [
@@ -35,6 +37,7 @@ PAGES = {
         "/opportunities/review/",
         "/watchlists/",
         "/watchlists/board/",
+        "/service/statistics/",
     ],
     "admin": [
         "/",

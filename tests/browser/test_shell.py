@@ -8,15 +8,43 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NAVIGATION = {
     "rm": (
-        ["我的一天", "客户", "走访", "风险预警", "商机", "提醒", "后台任务"],
-        ["My day", "Customers", "Visits", "Watchlist", "Pipeline", "Reminders", "Background jobs"],
+        ["我的一天", "客户", "走访", "风险预警", "商机", "提醒", "客户服务", "后台任务"],
+        [
+            "My day",
+            "Customers",
+            "Visits",
+            "Watchlist",
+            "Pipeline",
+            "Reminders",
+            "Service",
+            "Background jobs",
+        ],
     ),
     "head": (
-        ["概览", "团队", "客户", "风险预警", "商机回顾", "后台任务"],
-        ["Overview", "Team", "Customers", "Risk warnings", "Pipeline review", "Background jobs"],
+        ["概览", "团队", "客户", "风险预警", "商机回顾", "客户服务", "后台任务"],
+        [
+            "Overview",
+            "Team",
+            "Customers",
+            "Risk warnings",
+            "Pipeline review",
+            "Service",
+            "Background jobs",
+        ],
     ),
     "admin": (
-        ["概览", "客户档案", "导入", "风险预警", "商机回顾", "用户", "机构", "后台任务", "运维"],
+        [
+            "概览",
+            "客户档案",
+            "导入",
+            "风险预警",
+            "商机回顾",
+            "用户",
+            "客户服务",
+            "机构",
+            "后台任务",
+            "运维",
+        ],
         [
             "Overview",
             "Archive",
@@ -24,6 +52,7 @@ NAVIGATION = {
             "Risk warnings",
             "Pipeline review",
             "Users",
+            "Service",
             "Branches",
             "Background jobs",
             "Operations",
