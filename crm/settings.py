@@ -306,6 +306,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name across modules get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "ProductCategoryEnum": "customers.models.Product.Category",
+        "TicketCategoryEnum": "service.models.Ticket.Category",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------
