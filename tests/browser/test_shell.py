@@ -8,15 +8,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NAVIGATION = {
     "rm": (
-        ["我的一天", "客户", "走访", "风险预警", "商机", "提醒", "客户服务", "后台任务"],
+        ["我的一天", "客户", "走访", "风险预警", "商机", "客户服务", "提醒", "后台任务"],
         [
             "My day",
             "Customers",
             "Visits",
             "Watchlist",
             "Pipeline",
-            "Reminders",
             "Service",
+            "Reminders",
             "Background jobs",
         ],
     ),
@@ -39,8 +39,8 @@ NAVIGATION = {
             "导入",
             "风险预警",
             "商机回顾",
-            "用户",
             "客户服务",
+            "用户",
             "机构",
             "后台任务",
             "运维",
@@ -51,8 +51,8 @@ NAVIGATION = {
             "Import",
             "Risk warnings",
             "Pipeline review",
-            "Users",
             "Service",
+            "Users",
             "Branches",
             "Background jobs",
             "Operations",
