@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReportsConfig(AppConfig):
+    name = "reports"
+    verbose_name = _("Reports and scorecards")
+
+    def ready(self):
+        from . import providers  # noqa: F401  (the core measure providers)
+        from . import module_providers  # noqa: F401  (watchlists, opportunities, service)
