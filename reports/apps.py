@@ -7,5 +7,7 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Reports and scorecards")
 
     def ready(self):
-        from . import providers  # noqa: F401  (the core measure providers)
-        from . import module_providers  # noqa: F401  (watchlists, opportunities, service)
+        from . import (
+            module_providers,  # noqa: F401  (watchlists, opportunities, service)
+            providers,  # noqa: F401  (the core measure providers)
+        )

@@ -108,6 +108,9 @@ class Breakdown(models.Model):
         ]
         indexes = [models.Index(fields=["day", "dimension"], name="breakdown_day")]
 
+    def __str__(self):
+        return f"{self.rm_id} {self.day} {self.dimension}={self.key}"
+
 
 class SnapshotDay(models.Model):
     """One day of the nightly snapshot. A run claims the days it will write with a
@@ -153,6 +156,9 @@ class ExternalFigure(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["rm", "month", "measure"], name="external_once")
         ]
+
+    def __str__(self):
+        return f"{self.rm_id} {self.month:%Y-%m} {self.measure}"
 
 
 class CreditPolicy(models.Model):
@@ -318,6 +324,9 @@ class Target(models.Model):
         verbose_name = _("target")
         verbose_name_plural = _("targets")
 
+    def __str__(self):
+        return f"{self.indicator_id}: {self.value}"
+
 
 class ThresholdRule(models.Model):
     """The performance threshold of a grade: every condition of ``all_of`` and, when
@@ -336,6 +345,9 @@ class ThresholdRule(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["scheme", "grade"], name="threshold_per_grade")
         ]
+
+    def __str__(self):
+        return f"{self.scheme_id} {self.grade}"
 
 
 class QualityItem(models.Model):
@@ -378,6 +390,9 @@ class QualityMark(models.Model):
             models.UniqueConstraint(fields=["item", "rm", "period_start"], name="quality_mark_once")
         ]
 
+    def __str__(self):
+        return f"{self.item_id} {self.rm_id}: {self.points}"
+
 
 class PeriodClose(models.Model):
     """A closed assessment period: its scores are frozen and grade moves proposed."""
@@ -396,6 +411,9 @@ class PeriodClose(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["scheme", "period_start"], name="close_once")
         ]
+
+    def __str__(self):
+        return f"{self.scheme} {self.period_start}–{self.period_end}"
 
 
 class FrozenScore(models.Model):
@@ -426,6 +444,9 @@ class FrozenScore(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["close", "rm"], name="frozen_once")]
+
+    def __str__(self):
+        return f"{self.rm_id} #{self.rank}/{self.peers}"
 
 
 class StaffingRule(models.Model):
