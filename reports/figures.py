@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Max, Sum
 
 from . import measures as M
-from .models import ExternalFigure, SnapshotDay
+from .models import SnapshotDay
 
 GRAINS = ("day", "week", "month", "quarter", "year")
 ZERO = Decimal("0")

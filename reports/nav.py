@@ -1,0 +1,14 @@
+from django.utils.translation import gettext_lazy as _
+
+from home.registry import register_nav_entry
+
+register_nav_entry(
+    url_name="reports-dashboard",
+    label=_("Figures"),
+    roles={"head", "admin"},
+    order=60,
+    module=__name__,
+)
+register_nav_entry(
+    url_name="reports-scorecard", label=_("Scorecard"), roles={"rm"}, order=60, module=__name__
+)

@@ -1,0 +1,229 @@
+import io
+from datetime import timedelta
+
+import xlsxwriter
+from django.apps import apps
+from django.contrib.auth.decorators import login_required
+from django.db.models import Sum
+from django.http import Http404, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import Branch, User
+from customers.models import AssetTier, Customer, StarLevel
+
+from . import measures as M
+from .figures import GRAINS, figures, last_written_day, parse_period, trend, with_comparisons
+from .models import BranchDay, Breakdown, RmDay
+from .scope import id_param, scope_for
+
+# The columns of the per-unit and per-RM tables.
+TABLE_MEASURES = [
+    "customers",
+    "avg_assets",
+    "avg_deposits",
+    "avg_loans",
+    "new_avg_deposits",
+    "visits_done",
+    "coverage",
+    "pipeline_won",
+    "watch_open",
+    "complaints_received",
+]
+GRAIN_LABELS = {
+    "day": gettext_lazy("Day"),
+    "week": gettext_lazy("Week"),
+    "month": gettext_lazy("Month"),
+    "quarter": gettext_lazy("Quarter"),
+    "year": gettext_lazy("Year"),
+}
+
+
+def shown(code: str) -> bool:
+    module = M.BY_CODE[code].module
+    return not module or apps.is_installed(module)
+
+
+def table_columns():
+    return [M.BY_CODE[c] for c in TABLE_MEASURES if shown(c)]
+
+
+def breadcrumbs(user, branch):
+    """The branch's ancestors the user may open, from the top down."""
+    from .snapshots import ancestors
+
+    ids = ancestors(branch.path)
+    visible = set(Branch.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+    names = dict(Branch.objects.filter(pk__in=ids).values_list("pk", "name"))
+    return [(pk, names[pk]) for pk in ids if pk in visible]
+
+
+def dashboard_context(request):
+    user = request.user
+    scope = scope_for(user, branch_id=id_param(request, "branch"), rm_id=id_param(request, "rm"))
+    period = parse_period(request.GET.get("grain"), request.GET.get("on"), timezone.localdate())
+    summary = [
+        row
+        for row in with_comparisons(scope.rows, period, external=scope.external)
+        if shown(row["measure"])
+    ]
+    units, rms = [], []
+    columns = table_columns()
+    if scope.branch is not None:
+        children = list(Branch.objects.filter(parent=scope.branch).order_by("path"))
+        by_branch = figures(
+            BranchDay.objects.filter(branch__in=children), period, group=("branch",)
+        )
+        units = [
+            {
+                "id": b.pk,
+                "name": b.name,
+                "values": [(by_branch.get(b.pk, {}).get(c.code), c.unit) for c in columns],
+            }
+            for b in children
+        ]
+        team = list(
+            User.objects.filter(branch=scope.branch, role=User.Role.RM).order_by("username")
+        )
+        by_rm = figures(RmDay.objects.filter(rm__in=team), period, group=("rm",))
+        rms = [
+            {
+                "id": u.pk,
+                "name": str(u),
+                "values": [(by_rm.get(u.pk, {}).get(c.code), c.unit) for c in columns],
+            }
+            for u in team
+        ]
+    return scope, period, summary, columns, units, rms
+
+
+def charts(scope, period, summary):
+    values = {row["measure"]: row["value"] for row in summary}
+    day = last_written_day(period.start, period.end)
+    mix = Breakdown.objects.filter(day=day, dimension__in=["tier", "star", "stage"])
+    if scope.rm is not None:
+        mix = mix.filter(rm=scope.rm)
+    else:
+        mix = mix.filter(branch_id__in=Branch.objects.subtree(scope.branch).values("pk"))
+    counts = {}
+    for dimension, key, value in (
+        mix.values("dimension", "key").annotate(v=Sum("value")).values_list("dimension", "key", "v")
+    ):
+        counts.setdefault(dimension, {})[key] = float(value)
+    tier_names = {str(pk): name for pk, name in AssetTier.objects.values_list("pk", "name")}
+    tier_names[""] = _("No tier")
+    star_names = {str(v): str(label) for v, label in StarLevel.choices}
+    assets = trend(scope.rows, period, "avg_assets")
+    deposits = trend(scope.rows, period, "avg_deposits")
+    return {
+        "trend": {
+            "labels": [label for label, _v in assets],
+            "series": [
+                {
+                    "label": str(M.BY_CODE["avg_assets"].label),
+                    "data": [float(v) for _l, v in assets],
+                },
+                {
+                    "label": str(M.BY_CODE["avg_deposits"].label),
+                    "data": [float(v) for _l, v in deposits],
+                },
+            ],
+        },
+        "tiers": {
+            "labels": [tier_names.get(k, k) for k in counts.get("tier", {})],
+            "data": list(counts.get("tier", {}).values()),
+        },
+        "stars": {
+            "labels": [star_names.get(k, k) for k in counts.get("star", {})],
+            "data": list(counts.get("star", {}).values()),
+        },
+        "stages": {
+            "labels": list(counts.get("stage", {})),
+            "data": list(counts.get("stage", {}).values()),
+        },
+        "channels": {
+            "labels": [str(M.BY_CODE[c].label) for c in M.VISIT_CHANNEL_MEASURES.values()],
+            "data": [float(values.get(c) or 0) for c in M.VISIT_CHANNEL_MEASURES.values()],
+        },
+    }
+
+
+@login_required
+def dashboard(request):
+    """The figures of a branch (its whole subtree) or of one RM for a period, with 环比,
+    同比 and 比年初, the sub-branches and RMs below it, and the RM's customers."""
+    scope, period, summary, columns, units, rms = dashboard_context(request)
+    export = request.GET.get("export")
+    if export:
+        return export_table(export, scope, period, summary, columns, units, rms)
+    customers = []
+    if scope.rm is not None:
+        customers = list(
+            Customer.objects.visible_to(request.user)
+            .filter(primary_rm=scope.rm, archived_at__isnull=True)
+            .select_related("asset_tier")
+            .order_by("-monthly_avg_assets", "-id")[:20]
+        )
+    branch = scope.branch or scope.rm.branch
+    crumbs = breadcrumbs(request.user, branch) if branch and not request.user.is_rm else []
+    query = request.GET.copy()
+    query.pop("export", None)
+    return TemplateResponse(
+        request,
+        "reports/dashboard.html",
+        {
+            "scope": scope,
+            "period": period,
+            "previous": period.previous(),
+            "next": type(period).of(period.grain, period.end + timedelta(days=1)),
+            "grains": [(g, GRAIN_LABELS[g]) for g in GRAINS],
+            "summary": summary,
+            "columns": columns,
+            "units": units,
+            "rms": rms,
+            "customers": customers,
+            "crumbs": crumbs,
+            "charts": charts(scope, period, summary),
+            "query": query.urlencode(),
+        },
+    )
+
+
+def export_table(which, scope, period, summary, columns, units, rms):
+    """One table of the dashboard as an .xlsx file."""
+    if which == "summary":
+        header = [
+            _("Measure"),
+            _("Value"),
+            _("On last period (环比)"),
+            _("On last year (同比)"),
+            _("Since the year start (比年初)"),
+        ]
+        rows = [[r["label"], r["value"], r["mom"], r["yoy"], r["ytd"]] for r in summary]
+    elif which in ("units", "rms"):
+        header = [_("Name")] + [str(c.label) for c in columns]
+        rows = [
+            [r["name"], *(v for v, _unit in r["values"])]
+            for r in (units if which == "units" else rms)
+        ]
+    else:
+        raise Http404
+    output = io.BytesIO()
+    book = xlsxwriter.Workbook(output, {"in_memory": True})
+    sheet = book.add_worksheet(period.label())
+    bold = book.add_format({"bold": True})
+    sheet.write_row(0, 0, header, bold)
+    for n, row in enumerate(rows, start=1):
+        sheet.write_row(
+            n, 0, [float(v) if v is not None and not isinstance(v, str) else v for v in row]
+        )
+    book.close()
+    name = f"{which}-{period.label()}.xlsx"
+    response = HttpResponse(
+        output.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
