@@ -305,6 +305,10 @@ class Indicator(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def measure_unit(self) -> str:
+        return BY_CODE[self.measure].unit
+
 
 class Target(models.Model):
     """A target of an indicator for one RM, or for every RM of a grade."""

@@ -10,5 +10,15 @@ register_nav_entry(
     module=__name__,
 )
 register_nav_entry(
-    url_name="reports-scorecard", label=_("Scorecard"), roles={"rm"}, order=60, module=__name__
+    url_name="reports-ranking",
+    label=_("Ranking"),
+    roles={"head", "admin"},
+    order=61,
+    module=__name__,
+)
+register_nav_entry(
+    url_name="reports-dashboard", label=_("My figures"), roles={"rm"}, order=60, module=__name__
+)
+register_nav_entry(
+    url_name="reports-scorecard", label=_("Scorecard"), roles={"rm"}, order=61, module=__name__
 )

@@ -131,6 +131,7 @@ class Card:
     branch_id: int | None
     grade: str
     values: dict
+    level: str = ""
     lines: list = field(default_factory=list)  # (indicator, value, target, points)
     groups: list = field(default_factory=list)  # (group, points, weight)
     score: Decimal = ZERO
@@ -208,8 +209,9 @@ def assess(scheme: Scheme, day: date) -> dict:
     }
     cards = {}
     for u in rms:
-        card = Card(u.pk, str(u), u.branch_id, grades[u.pk][1], values.get(u.pk, {}))
-        card.level = u.branch.level
+        card = Card(
+            u.pk, str(u), u.branch_id, grades[u.pk][1], values.get(u.pk, {}), u.branch.level
+        )
         cards[u.pk] = card
     groups = {}
     for card in cards.values():
@@ -318,36 +320,72 @@ def proposal(card) -> str:
     return FrozenScore.Proposal.DEMOTE
 
 
-def what_if(card, line_score, peers, targets) -> list[dict]:
-    """The increase in one measure that lifts the card onto the 60 % line (a tie with the
-    last qualifying score shares its rank), for each indicator that can do it, the one
-    needing the smallest relative change first."""
-    needed = line_score - card.score
-    options = []
-    others = [c.score for c in peers if c.rm_id != card.rm_id]
+# A daily average and its new daily average move together: more deposits today are more
+# deposits and more new deposits.
+FAMILIES = [("avg_deposits", "new_avg_deposits"), ("avg_assets", "new_avg_assets")]
+
+
+def _family(code: str) -> tuple:
+    for family in FAMILIES:
+        if code in family:
+            return family
+    return (code,)
+
+
+def _score_with(card, codes, delta) -> Decimal:
+    total = ZERO
     for ind, value, target, points in card.lines:
-        new_points = points + needed
-        reach = value_for_points(ind, new_points, target)
-        if reach is None:
+        if ind.measure in codes and ind.method != Indicator.Method.RANK:
+            points = indicator_points(ind, (value or ZERO) + delta, target)
+        total += points
+    return total
+
+
+def what_if(card, line_score, peers, targets) -> list[dict]:
+    """The smallest change of one measure (with the measures that move with it) that lifts
+    the card onto the 60 % line: a tie with the last qualifying score shares its rank. One
+    option per measure that can do it, the smallest relative change first."""
+    options, tried = [], set()
+    others = [c.score for c in peers if c.rm_id != card.rm_id]
+    for ind, value, _target, _points in card.lines:
+        if ind.method == Indicator.Method.RANK or ind.measure in tried:
             continue
-        value = value or ZERO
-        delta = reach - value
-        if ind.method == Indicator.Method.SHARE:
-            delta = max(delta, ZERO)
-        new_score = card.score + needed
-        rank = 1 + sum(1 for s in others if s > new_score)
+        codes = _family(ind.measure)
+        tried.update(codes)
+        rising = (
+            ind.higher_is_better if ind.method == Indicator.Method.SHARE else ind.high > ind.low
+        )
+        sign = Decimal(1) if rising else Decimal(-1)
+        high = Decimal(1)
+        while _score_with(card, codes, sign * high) < line_score and high < Decimal(10) ** 14:
+            high *= 2
+        if _score_with(card, codes, sign * high) < line_score:
+            continue
+        low = ZERO
+        for _ in range(80):
+            middle = (low + high) / 2
+            if _score_with(card, codes, sign * middle) >= line_score:
+                high = middle
+            else:
+                low = middle
+        measure = M.BY_CODE[ind.measure]
+        step = (
+            Decimal("1")
+            if measure.unit in (M.CNY, M.USD) or measure.kind == M.FLOW
+            else Decimal("0.01")
+        )
+        delta = (sign * high).quantize(step, rounding="ROUND_CEILING" if rising else "ROUND_FLOOR")
+        new_score = _score_with(card, codes, delta)
         options.append(
             {
                 "indicator": ind.name,
                 "measure": ind.measure,
-                "label": str(M.BY_CODE[ind.measure].label),
-                "unit": M.BY_CODE[ind.measure].unit,
-                "delta": delta.quantize(Decimal("1"), rounding="ROUND_CEILING")
-                if M.BY_CODE[ind.measure].unit in (M.CNY, M.USD)
-                else delta.quantize(Decimal("0.01"), rounding="ROUND_CEILING"),
-                "rank": rank,
+                "label": str(measure.label),
+                "unit": measure.unit,
+                "delta": delta,
+                "rank": 1 + sum(1 for s in others if s > new_score),
                 "peers": len(peers),
-                "relative": abs(delta) / (abs(value) or Decimal(1)),
+                "relative": abs(delta) / (abs(value or ZERO) or Decimal(1)),
             }
         )
     options.sort(key=lambda o: o["relative"])

@@ -4,4 +4,6 @@ from . import views
 
 urlpatterns = [
     path("", views.dashboard, name="reports-dashboard"),
+    path("scorecard/", views.scorecard, name="reports-scorecard"),
+    path("ranking/", views.ranking, name="reports-ranking"),
 ]

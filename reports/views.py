@@ -1,5 +1,5 @@
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 import xlsxwriter
 from django.apps import apps
@@ -15,9 +15,11 @@ from accounts.models import Branch, User
 from customers.models import AssetTier, Customer, StarLevel
 
 from . import measures as M
+from . import scorecards
 from .figures import GRAINS, figures, last_written_day, parse_period, trend, with_comparisons
-from .models import BranchDay, Breakdown, RmDay
+from .models import BranchDay, Breakdown, FrozenScore, Grade, RmDay, Scheme
 from .scope import id_param, scope_for
+from .scoring import scheme_period
 
 # The columns of the per-unit and per-RM tables.
 TABLE_MEASURES = [
@@ -226,4 +228,126 @@ def export_table(which, scope, period, summary, columns, units, rms):
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Scorecards and rankings
+
+
+def _assessment_day(request):
+    raw = request.GET.get("on", "")
+    try:
+        return date.fromisoformat(raw) if raw else timezone.localdate()
+    except ValueError as error:
+        raise Http404 from error
+
+
+@login_required
+def scorecard(request):
+    """An RM's scorecard: groups and indicators, rank in the peer group, distance to the
+    60 % line and to the threshold, and what would change the rank."""
+    rm_id = id_param(request, "rm")
+    scheme = scorecards.scheme_for(request.user, id_param(request, "scheme"), rm_id)
+    day = _assessment_day(request)
+    card = scorecards.card_of(request.user, scheme, rm_id, day)
+    return TemplateResponse(
+        request,
+        "reports/scorecard.html",
+        {
+            "scheme": scheme,
+            "schemes": Scheme.objects.filter(is_active=True),
+            "period": scheme_period(scheme, day),
+            "card": card,
+        },
+    )
+
+
+@login_required
+def ranking(request):
+    """The ranking of each peer group, cut to the RMs of the head's subtree; .xlsx export."""
+    if request.user.is_rm:
+        raise Http404
+    scheme = scorecards.scheme_for(request.user, id_param(request, "scheme"))
+    day = _assessment_day(request)
+    cards = scorecards.visible_cards(request.user, scorecards.assessment(scheme, day))
+    groups = {}
+    for card in sorted(cards, key=lambda c: (c.grade, c.level, c.rank, c.name)):
+        groups.setdefault((card.grade, card.level), []).append(card)
+    names = dict(
+        Branch.objects.filter(pk__in={c.branch_id for c in cards}).values_list("pk", "name")
+    )
+    grade_names = dict(Grade.choices)
+    level_names = dict(Branch.Level.choices)
+    peer_groups = [
+        {
+            "title": f"{grade_names.get(grade, grade)} · {level_names.get(level, level)}",
+            "cards": [(c, names.get(c.branch_id, "")) for c in members],
+        }
+        for (grade, level), members in groups.items()
+    ]
+    if request.GET.get("export") == "xlsx":
+        return ranking_export(scheme, scheme_period(scheme, day), peer_groups)
+    return TemplateResponse(
+        request,
+        "reports/ranking.html",
+        {
+            "scheme": scheme,
+            "schemes": Scheme.objects.filter(is_active=True),
+            "period": scheme_period(scheme, day),
+            "peer_groups": peer_groups,
+            "on": request.GET.get("on", ""),
+        },
+    )
+
+
+def ranking_export(scheme, period, peer_groups):
+    output = io.BytesIO()
+    book = xlsxwriter.Workbook(output, {"in_memory": True})
+    sheet = book.add_worksheet(period.label())
+    bold = book.add_format({"bold": True})
+    sheet.write_row(
+        0,
+        0,
+        [
+            _("Peer group"),
+            _("Rank"),
+            _("Peers"),
+            _("RM"),
+            _("Branch"),
+            _("Score"),
+            _("Quality score"),
+            _("Threshold met"),
+            _("Qualifies"),
+            _("Proposal"),
+        ],
+        bold,
+    )
+    row = 1
+    proposals = dict(FrozenScore.Proposal.choices)
+    for group in peer_groups:
+        for card, branch in group["cards"]:
+            sheet.write_row(
+                row,
+                0,
+                [
+                    group["title"],
+                    card.rank,
+                    card.peers,
+                    card.name,
+                    branch,
+                    float(card.score),
+                    float(card.quality),
+                    _("Yes") if card.threshold else _("No"),
+                    _("Yes") if card.qualifies else _("No"),
+                    str(proposals.get(card.proposal, "")),
+                ],
+            )
+            row += 1
+    book.close()
+    response = HttpResponse(
+        output.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="ranking-{period.label()}.xlsx"'
     return response
