@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 from accounts import api as accounts_api
 from customers import api as customers_api
 from reminders import api as reminders_api
+from reports import api as reports_api
 from visits import api as visits_api
 
 router = SimpleRouter()
@@ -17,6 +18,8 @@ urlpatterns = [
     path("branches/", accounts_api.BranchListView.as_view(), name="api-branches"),
     path("users/", accounts_api.UserListView.as_view(), name="api-users"),
     path("products/", customers_api.ProductListView.as_view(), name="api-products"),
+    path("reports/measures/", reports_api.MeasuresView.as_view(), name="api-reports-measures"),
+    path("scorecards/", reports_api.ScorecardsView.as_view(), name="api-scorecards"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

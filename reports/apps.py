@@ -10,4 +10,5 @@ class ReportsConfig(AppConfig):
         from . import (
             module_providers,  # noqa: F401  (watchlists, opportunities, service)
             providers,  # noqa: F401  (the core measure providers)
+            schedule,  # noqa: F401  (the nightly snapshot, the Monday pack)
         )

@@ -112,6 +112,7 @@ MEASURES = [
     ),
     Measure("opportunities_open", _("Open opportunities"), LEVEL, module="opportunities"),
     # Risk warnings (watchlists).
+    Measure("watch_new", _("Watch items raised"), FLOW, module="watchlists"),
     Measure("watch_open", _("Watch items open"), LEVEL, module="watchlists", lower_is_better=True),
     Measure(
         "watch_escalated",

@@ -466,3 +466,26 @@ class StaffingRule(models.Model):
 
     def __str__(self):
         return f"{self.get_level_display()}: {self.minimum}"
+
+
+class PackDelivery(models.Model):
+    """The Monday meeting pack (经营例会) to one head on one channel for one week. Unique on
+    (head, channel, week): planning twice creates it once; whoever flips ``claimed_at``
+    from empty sends it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=30)
+    week = models.DateField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("meeting pack delivery")
+        verbose_name_plural = _("meeting pack deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "channel", "week"], name="pack_once_a_week")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} {self.channel} {self.week}"

@@ -17,6 +17,13 @@ register_nav_entry(
     module=__name__,
 )
 register_nav_entry(
+    url_name="reports-monday",
+    label=_("Meeting pack"),
+    roles={"head"},
+    order=62,
+    module=__name__,
+)
+register_nav_entry(
     url_name="reports-dashboard", label=_("My figures"), roles={"rm"}, order=60, module=__name__
 )
 register_nav_entry(

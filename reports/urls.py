@@ -6,4 +6,5 @@ urlpatterns = [
     path("", views.dashboard, name="reports-dashboard"),
     path("scorecard/", views.scorecard, name="reports-scorecard"),
     path("ranking/", views.ranking, name="reports-ranking"),
+    path("monday/", views.monday, name="reports-monday"),
 ]

@@ -351,3 +351,16 @@ def ranking_export(scheme, period, peer_groups):
     )
     response["Content-Disposition"] = f'attachment; filename="ranking-{period.label()}.xlsx"'
     return response
+
+
+@login_required
+def monday(request):
+    """The Monday meeting pack of a branch (default: the head's own), or its A4 print."""
+    from .monday import build_pack
+
+    if request.user.is_rm:
+        raise Http404
+    scope = scope_for(request.user, branch_id=id_param(request, "branch"))
+    pack = build_pack(request.user, scope.branch, timezone.localdate())
+    template = "reports/monday_print.html" if request.GET.get("print") else "reports/monday.html"
+    return TemplateResponse(request, template, {"pack": pack})
