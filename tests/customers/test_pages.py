@@ -381,6 +381,37 @@ def test_an_rms_pages_read_in_two_halves_match_the_plain_query(personas, sort):
         assert queryset.page_slice(offset, 5) == everyone[offset : offset + 5]
 
 
+def test_each_half_of_an_rms_page_states_only_its_own_side_of_the_scope(personas):
+    """The primary half reads the (primary_rm, assets) index alone: no "primary OR
+    assisting" left in it; in the default order each half stops at the page's end where
+    the database allows it (PostgreSQL)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from customers.models import CustomerAssistant
+
+    rm = personas.rm
+    CustomerFactory(primary_rm=rm)
+    helped = CustomerFactory(primary_rm=personas.colleague)
+    CustomerAssistant.objects.create(customer=helped, rm=rm)
+    queryset = (
+        Customer.objects.visible_to(rm)
+        .filter(name__startswith="")
+        .order_by("-monthly_avg_assets", "-id")
+    )
+    with CaptureQueriesContext(connection) as queries:
+        assert {c.pk for c in queryset.page_slice(0, 50)} == {
+            helped.pk,
+            *rm.primary_customers.values_list("pk", flat=True),
+        }
+    union = next(q["sql"] for q in queries.captured_queries if "UNION ALL" in q["sql"])
+    primary_half = union.split("UNION ALL")[0]
+    assert " OR " not in primary_half
+    assert '"primary_rm_id" = %d' % rm.pk in primary_half
+    if connection.features.supports_slicing_ordering_in_compound:
+        assert "LIMIT 50" in primary_half
+
+
 def test_the_archive_button_says_archive_and_only_opens_a_confirmation(client_for, book):
     client = client_for("head")
     page = client.get(reverse("customers-detail", args=[book.mine.pk])).content.decode()
