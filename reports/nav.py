@@ -29,3 +29,10 @@ register_nav_entry(
 register_nav_entry(
     url_name="reports-scorecard", label=_("Scorecard"), roles={"rm"}, order=61, module=__name__
 )
+register_nav_entry(
+    url_name="reports-periods",
+    label=_("Assessment periods"),
+    roles={"admin"},
+    order=62,
+    module=__name__,
+)

@@ -16,6 +16,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.apps import apps
+from django.utils import timezone
 
 from . import measures as M
 from .figures import Period, figures
@@ -154,7 +155,7 @@ def current_grades(rm_ids) -> dict:
     """{rm id: (line, grade)} from the newest grade record; RMs without one are retail RMs."""
     out = {}
     for rm_id, line, grade in (
-        GradeRecord.objects.filter(rm_id__in=rm_ids)
+        GradeRecord.objects.filter(rm_id__in=rm_ids, since__lte=timezone.localdate())
         .order_by("rm_id", "-since", "-id")
         .values_list("rm_id", "line", "grade")
     ):

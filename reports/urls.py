@@ -7,4 +7,6 @@ urlpatterns = [
     path("scorecard/", views.scorecard, name="reports-scorecard"),
     path("ranking/", views.ranking, name="reports-ranking"),
     path("monday/", views.monday, name="reports-monday"),
+    path("periods/", views.periods, name="reports-periods"),
+    path("periods/<int:pk>/", views.period, name="reports-period"),
 ]

@@ -4,8 +4,10 @@ from datetime import date, timedelta
 import xlsxwriter
 from django.apps import apps
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,9 +17,18 @@ from accounts.models import Branch, User
 from customers.models import AssetTier, Customer, StarLevel
 
 from . import measures as M
-from . import scorecards
+from . import scorecards, services
 from .figures import GRAINS, figures, last_written_day, parse_period, trend, with_comparisons
-from .models import BranchDay, Breakdown, FrozenScore, Grade, RmDay, Scheme
+from .models import (
+    BranchDay,
+    Breakdown,
+    FrozenScore,
+    Grade,
+    GradeRecord,
+    PeriodClose,
+    RmDay,
+    Scheme,
+)
 from .scope import id_param, scope_for
 from .scoring import scheme_period
 
@@ -259,6 +270,7 @@ def scorecard(request):
             "schemes": Scheme.objects.filter(is_active=True),
             "period": scheme_period(scheme, day),
             "card": card,
+            "grades": GradeRecord.objects.filter(rm_id=card.rm_id).order_by("-since", "-id")[:10],
         },
     )
 
@@ -364,3 +376,68 @@ def monday(request):
     pack = build_pack(request.user, scope.branch, timezone.localdate())
     template = "reports/monday_print.html" if request.GET.get("print") else "reports/monday.html"
     return TemplateResponse(request, template, {"pack": pack})
+
+
+# ---------------------------------------------------------------------------------------------
+# Closing a period (head-office admins)
+
+
+def _admin_only(request):
+    if not services.may_close(request.user):
+        raise Http404
+
+
+@login_required
+def periods(request):
+    """Closed periods, and the form that closes one."""
+    _admin_only(request)
+    error = ""
+    if request.method == "POST":
+        scheme = Scheme.objects.filter(pk=id_param_post(request, "scheme")).first()
+        try:
+            day = date.fromisoformat(request.POST.get("on", ""))
+        except ValueError:
+            day = None
+        if scheme is None or day is None:
+            error = _("Choose a scheme and a day of the period.")
+        else:
+            try:
+                close = services.close_period(scheme=scheme, day=day, actor=request.user)
+            except ValidationError as refused:
+                error = refused.messages[0]
+            else:
+                return redirect("reports-period", pk=close.pk)
+    return TemplateResponse(
+        request,
+        "reports/periods.html",
+        {
+            "schemes": Scheme.objects.filter(is_active=True),
+            "closes": PeriodClose.objects.select_related("scheme", "closed_by").order_by(
+                "-period_start"
+            )[:50],
+            "error": error,
+        },
+    )
+
+
+def id_param_post(request, name):
+    raw = request.POST.get(name, "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 18 else None
+
+
+@login_required
+def period(request, pk):
+    """A closed period's frozen scores and proposed grade moves, to approve."""
+    _admin_only(request)
+    close = get_object_or_404(PeriodClose.objects.select_related("scheme"), pk=pk)
+    if request.method == "POST":
+        ids = [int(x) for x in request.POST.getlist("score") if x.isdigit()]
+        for score in FrozenScore.objects.filter(close=close, pk__in=ids):
+            services.approve(score=score, actor=request.user, reason=request.POST.get("reason", ""))
+        return redirect("reports-period", pk=close.pk)
+    scores = (
+        FrozenScore.objects.filter(close=close)
+        .select_related("rm", "approved_by")
+        .order_by("grade", "rank", "rm__username")
+    )
+    return TemplateResponse(request, "reports/period.html", {"close": close, "scores": scores})
