@@ -36,3 +36,17 @@ register_nav_entry(
     order=62,
     module=__name__,
 )
+register_nav_entry(
+    url_name="reports-import",
+    label=_("Import figures"),
+    roles={"admin"},
+    order=63,
+    module=__name__,
+)
+register_nav_entry(
+    url_name="reports-staffing",
+    label=_("Staffing"),
+    roles={"head", "admin"},
+    order=64,
+    module=__name__,
+)

@@ -8,5 +8,7 @@ urlpatterns = [
     path("ranking/", views.ranking, name="reports-ranking"),
     path("monday/", views.monday, name="reports-monday"),
     path("periods/", views.periods, name="reports-periods"),
+    path("import/", views.external_import, name="reports-import"),
+    path("staffing/", views.staffing, name="reports-staffing"),
     path("periods/<int:pk>/", views.period, name="reports-period"),
 ]

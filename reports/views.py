@@ -3,9 +3,10 @@ from datetime import date, timedelta
 
 import xlsxwriter
 from django.apps import apps
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Branch, User
+from customers.imports import ImportRejected, RowError
 from customers.models import AssetTier, Customer, StarLevel
 
 from . import measures as M
@@ -28,6 +30,7 @@ from .models import (
     PeriodClose,
     RmDay,
     Scheme,
+    StaffingRule,
 )
 from .scope import id_param, scope_for
 from .scoring import scheme_period
@@ -441,3 +444,63 @@ def period(request, pk):
         .order_by("grade", "rank", "rm__username")
     )
     return TemplateResponse(request, "reports/period.html", {"close": close, "scores": scores})
+
+
+# ---------------------------------------------------------------------------------------------
+# External figures import and the staffing check
+
+
+@login_required
+def external_import(request):
+    """Admins load the monthly figures kept elsewhere; all or nothing."""
+    from .imports import COLUMNS, import_external
+
+    if not request.user.is_admin:
+        raise Http404
+    context = {"columns": COLUMNS}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            context["errors"] = [RowError(1, "", _("Choose a file to import."))]
+        else:
+            try:
+                result = import_external(name=upload.name, data=upload.read(), actor=request.user)
+            except ImportRejected as rejected:
+                context["errors"] = rejected.errors
+            else:
+                messages.success(
+                    request,
+                    _("%(created)d figures added, %(updated)d changed, %(unchanged)d unchanged.")
+                    % {
+                        "created": result.created,
+                        "updated": result.updated,
+                        "unchanged": result.unchanged,
+                    },
+                )
+                return redirect("reports-import")
+    return TemplateResponse(request, "reports/import.html", context)
+
+
+@login_required
+def staffing(request):
+    """Outlets with fewer RMs than the bank's minimum for their level (StaffingRule)."""
+    if request.user.is_rm:
+        raise Http404
+    rules = dict(StaffingRule.objects.values_list("level", "minimum"))
+    branches = list(
+        Branch.objects.visible_to(request.user).filter(level__in=list(rules)).order_by("path")
+    )
+    counts = dict(
+        User.objects.filter(role=User.Role.RM, is_active=True, branch__in=branches)
+        .values("branch")
+        .annotate(n=Count("id"))
+        .values_list("branch", "n")
+    )
+    short = [
+        {"branch": b, "rms": counts.get(b.pk, 0), "minimum": rules[b.level]}
+        for b in branches
+        if counts.get(b.pk, 0) < rules[b.level]
+    ]
+    return TemplateResponse(
+        request, "reports/staffing.html", {"short": short, "checked": len(branches)}
+    )
