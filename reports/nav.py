@@ -50,3 +50,6 @@ register_nav_entry(
     order=64,
     module=__name__,
 )
+register_nav_entry(
+    url_name="reports-today", label=_("Today"), roles={"head"}, order=59, module=__name__
+)

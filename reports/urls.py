@@ -10,5 +10,6 @@ urlpatterns = [
     path("periods/", views.periods, name="reports-periods"),
     path("import/", views.external_import, name="reports-import"),
     path("staffing/", views.staffing, name="reports-staffing"),
+    path("today/", views.today, name="reports-today"),
     path("periods/<int:pk>/", views.period, name="reports-period"),
 ]

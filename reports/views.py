@@ -1,5 +1,5 @@
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import xlsxwriter
 from django.apps import apps
@@ -503,4 +503,62 @@ def staffing(request):
     ]
     return TemplateResponse(
         request, "reports/staffing.html", {"short": short, "checked": len(branches)}
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The live "today" board
+
+# Modules add columns to the board: key -> (label, function(user, team ids, today) -> {rm: n}).
+TODAY_COLUMNS: dict = {}
+
+
+@login_required
+def today(request):
+    """Now, for a head: RMs with visits today, overdue reminders and, with the modules,
+    escalated warnings and complaints near their time limit. Counts only, from the live
+    tables, each one indexed query over the head's scope."""
+    from reminders.models import Reminder
+    from visits.models import Visit
+
+    if request.user.is_rm:
+        raise Http404
+    day = timezone.localdate()
+    team = {
+        u.pk: u
+        for u in User.objects.visible_to(request.user).filter(role=User.Role.RM, is_active=True)
+    }
+    tz = timezone.get_current_timezone()
+    start = timezone.make_aware(datetime.combine(day, time.min), tz)
+    visits = dict(
+        Visit.objects.visible_to(request.user)
+        .filter(planned_start__gte=start, planned_start__lt=start + timedelta(days=1))
+        .exclude(status=Visit.Status.CANCELLED)
+        .values("rm")
+        .annotate(n=Count("id"))
+        .values_list("rm", "n")
+    )
+    overdue = dict(
+        Reminder.objects.filter(
+            recipient_id__in=list(team),
+            customer__in=Customer.objects.visible_to(request.user),
+            done_at__isnull=True,
+            due_on__lt=day,
+        )
+        .values("recipient")
+        .annotate(n=Count("id"))
+        .values_list("recipient", "n")
+    )
+    columns = [(_("Visits today"), visits), (_("Overdue reminders"), overdue)]
+    for label, count in TODAY_COLUMNS.values():
+        columns.append((label, count(request.user, list(team), day)))
+    ids = sorted(
+        {rm for _label, counts in columns for rm in counts if rm in team},
+        key=lambda pk: str(team[pk]),
+    )
+    rows = [(team[pk], [counts.get(pk, 0) for _label, counts in columns]) for pk in ids]
+    return TemplateResponse(
+        request,
+        "reports/today.html",
+        {"labels": [label for label, _c in columns], "rows": rows, "day": day},
     )
