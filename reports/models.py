@@ -137,8 +137,15 @@ class ExternalFigure(models.Model):
     """A monthly figure kept elsewhere in the bank (international settlement in USD,
     intermediate-business income, interest collected), imported per RM and month."""
 
-    rm = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="+")
+    rm = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("relationship manager"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("branch"), on_delete=models.CASCADE, related_name="+"
+    )
     month = models.DateField(_("month"))
     measure = models.CharField(
         _("measure"),
@@ -146,7 +153,7 @@ class ExternalFigure(models.Model):
         choices=[(code, BY_CODE[code].label) for code in EXTERNAL_CODES],
     )
     amount = models.DecimalField(_("amount"), max_digits=20, decimal_places=2)
-    imported_at = models.DateTimeField(default=timezone.now)
+    imported_at = models.DateTimeField(_("imported at"), default=timezone.now)
 
     objects = FactQuerySet.as_manager()
 
@@ -204,7 +211,10 @@ class GradeRecord(models.Model):
     its history."""
 
     rm = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grade_records"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("relationship manager"),
+        on_delete=models.CASCADE,
+        related_name="grade_records",
     )
     line = models.CharField(_("line"), max_length=10, choices=Line.choices)
     grade = models.CharField(_("grade"), max_length=10, choices=Grade.choices)
@@ -212,12 +222,13 @@ class GradeRecord(models.Model):
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("grade")
@@ -262,7 +273,9 @@ class Scheme(models.Model):
 
 
 class IndicatorGroup(models.Model):
-    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="groups")
+    scheme = models.ForeignKey(
+        Scheme, verbose_name=_("assessment scheme"), on_delete=models.CASCADE, related_name="groups"
+    )
     name = models.CharField(_("name"), max_length=100)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
@@ -281,7 +294,12 @@ class Indicator(models.Model):
         RANK = "rank", _("Rank in the peer group")
         LINEAR = "linear", _("Linear between two points")
 
-    group = models.ForeignKey(IndicatorGroup, on_delete=models.CASCADE, related_name="indicators")
+    group = models.ForeignKey(
+        IndicatorGroup,
+        verbose_name=_("indicator group"),
+        on_delete=models.CASCADE,
+        related_name="indicators",
+    )
     name = models.CharField(_("name"), max_length=100)
     measure = models.CharField(
         _("measure"), max_length=30, choices=[(m, BY_CODE[m].label) for m in BY_CODE]
@@ -313,9 +331,12 @@ class Indicator(models.Model):
 class Target(models.Model):
     """A target of an indicator for one RM, or for every RM of a grade."""
 
-    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="targets")
+    indicator = models.ForeignKey(
+        Indicator, verbose_name=_("indicator"), on_delete=models.CASCADE, related_name="targets"
+    )
     rm = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("relationship manager"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -338,7 +359,12 @@ class ThresholdRule(models.Model):
     ``{"measure": "avg_deposits", "min": 60000000, "with_loan": false}``; amounts in the
     measure's currency (CNY, or USD for international settlement)."""
 
-    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="thresholds")
+    scheme = models.ForeignKey(
+        Scheme,
+        verbose_name=_("assessment scheme"),
+        on_delete=models.CASCADE,
+        related_name="thresholds",
+    )
     grade = models.CharField(_("grade"), max_length=10, choices=Grade.choices)
     all_of = models.JSONField(_("all of"), default=list, blank=True)
     any_of = models.JSONField(_("any of"), default=list, blank=True)
@@ -365,7 +391,12 @@ class QualityItem(models.Model):
         WARNINGS = "warnings", _("Warnings handled within their limits")
         COMPLAINTS = "complaints", _("No complaints upheld")
 
-    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="quality_items")
+    scheme = models.ForeignKey(
+        Scheme,
+        verbose_name=_("assessment scheme"),
+        on_delete=models.CASCADE,
+        related_name="quality_items",
+    )
     name = models.CharField(_("name"), max_length=100)
     source = models.CharField(_("source"), max_length=12, choices=Source.choices)
     points = models.DecimalField(_("points"), max_digits=5, decimal_places=2)
@@ -381,15 +412,28 @@ class QualityItem(models.Model):
 
 
 class QualityMark(models.Model):
-    item = models.ForeignKey(QualityItem, on_delete=models.CASCADE, related_name="marks")
-    rm = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    period_start = models.DateField()
+    item = models.ForeignKey(
+        QualityItem, verbose_name=_("quality item"), on_delete=models.CASCADE, related_name="marks"
+    )
+    rm = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("relationship manager"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    period_start = models.DateField(_("first day of the period"))
     points = models.DecimalField(_("points"), max_digits=5, decimal_places=2)
     marked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("marked by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:
+        verbose_name = _("quality mark")
+        verbose_name_plural = _("quality marks")
         constraints = [
             models.UniqueConstraint(fields=["item", "rm", "period_start"], name="quality_mark_once")
         ]

@@ -17,7 +17,10 @@ def upload(text: str, encoding="utf-8", name="figures.csv"):
 def test_figures_are_imported_per_rm_and_month(personas, client_for):
     personas.rm.employee_no = "E001"
     personas.rm.save()
-    body = "客户经理,月份,国际结算量（美元）,中间业务收入\nE001,2026-01,500000,1200.5\ncolleague,2026-01,,30\n"
+    body = (
+        "客户经理,月份,国际结算量（美元）,中间业务收入\n"
+        "E001,2026-01,500000,1200.5\ncolleague,2026-01,,30\n"
+    )
     response = client_for("admin").post("/reports/import/", {"file": upload(body, "gbk")})
     assert response.status_code == 302
     figures = {(f.rm.username, f.measure): f.amount for f in ExternalFigure.objects.all()}
