@@ -57,7 +57,7 @@ def test_an_rm_sees_their_own_scorecard_and_the_what_if_line(assessed, client_fo
         2,
         3,
     )
-    assert "+7,500,000.00" in page.content.decode()
+    assert "金融资产日均再增加 7,500,000.00 元" in page.content.decode()
 
 
 def test_scorecard_scope(assessed, client_for):
