@@ -39,13 +39,14 @@ class Batch:
     @property
     def state_days(self) -> list[date]:
         """Days on which counts that only exist as they stand now (tier mix, coverage) are
-        taken: month ends, Sundays, and the last seven days of the run."""
+        taken: the first day, month ends and the last seven days of the run; the days
+        between carry the last one's figures."""
         return [
             d
             for d in self.days
             if d >= self.end - timedelta(days=6)
+            or d == self.start
             or (d + timedelta(days=1)).day == 1
-            or d.isoweekday() == 7
         ]
 
     def add(self, rm_id, day, code, value):

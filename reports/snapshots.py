@@ -65,11 +65,16 @@ def claim(until: date) -> tuple[str, list[date]]:
     return token, days
 
 
+def quarter(day: date) -> tuple[int, int]:
+    return day.year, (day.month - 1) // 3
+
+
 def runs(days: list[date]) -> list[tuple[date, date]]:
-    """Consecutive days grouped into ranges of at most one calendar month."""
+    """Consecutive days grouped into ranges of at most one calendar quarter: each range is
+    one set of queries and one transaction."""
     out = []
     for day in days:
-        if out and out[-1][1] + timedelta(days=1) == day and out[-1][0].month == day.month:
+        if out and out[-1][1] + timedelta(days=1) == day and quarter(out[-1][0]) == quarter(day):
             out[-1][1] = day
         else:
             out.append([day, day])

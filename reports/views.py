@@ -6,7 +6,7 @@ from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Sum
+from django.db.models import Count, Max, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -117,7 +117,9 @@ def dashboard_context(request):
 
 def charts(scope, period, summary):
     values = {row["measure"]: row["value"] for row in summary}
-    day = last_written_day(period.start, period.end)
+    # The mix as last taken on or before the period's end (it is taken on month ends and on
+    # the last days of each run, not every day).
+    day = Breakdown.objects.filter(day__lte=period.end).aggregate(m=Max("day"))["m"]
     mix = Breakdown.objects.filter(day=day, dimension__in=["tier", "star", "stage"])
     if scope.rm is not None:
         mix = mix.filter(rm=scope.rm)
