@@ -8,6 +8,7 @@ class ReportsConfig(AppConfig):
 
     def ready(self):
         from . import (
+            demo,  # noqa: F401  (the demo data seeder)
             module_providers,  # noqa: F401  (watchlists, opportunities, service)
             providers,  # noqa: F401  (the core measure providers)
             schedule,  # noqa: F401  (the nightly snapshot, the Monday pack)

@@ -19,7 +19,9 @@ MONTHS = 13
 
 def _grade(rng) -> str:
     roll = rng.random()
-    return "chief" if roll < 0.1 else "senior" if roll < 0.35 else "rm" if roll < 0.85 else "assistant"
+    return (
+        "chief" if roll < 0.1 else "senior" if roll < 0.35 else "rm" if roll < 0.85 else "assistant"
+    )
 
 
 @register_demo_seeder(key="reports", order=900)
@@ -34,8 +36,13 @@ def seed(*, seed, customers, stdout):
         grade = _grade(rng)
         if rm.pk not in graded:
             grades.append(
-                GradeRecord(rm=rm, line=line, grade=grade, since=date(today.year - 1, 1, 1),
-                            reason="年度考评定级")
+                GradeRecord(
+                    rm=rm,
+                    line=line,
+                    grade=grade,
+                    since=date(today.year - 1, 1, 1),
+                    reason="年度考评定级",
+                )
             )
     GradeRecord.objects.bulk_create(grades)
     corporate = {g.rm_id for g in GradeRecord.objects.filter(line="corporate")}
@@ -49,18 +56,27 @@ def seed(*, seed, customers, stdout):
         if rm.pk not in corporate:
             continue
         for month in months:
-            for measure, scale in (("intl_settlement", 6_000_000), ("intermediate_income", 200_000),
-                                   ("interest_collected", 500_000)):
+            for measure, scale in (
+                ("intl_settlement", 6_000_000),
+                ("intermediate_income", 200_000),
+                ("interest_collected", 500_000),
+            ):
                 amount = Decimal(int(scale * rng.uniform(0.2, 1.8)))
-                figures.append(ExternalFigure(rm=rm, branch_id=rm.branch_id, month=month,
-                                              measure=measure, amount=amount))
-    made_figures = len(ExternalFigure.objects.bulk_create(figures, ignore_conflicts=True,
-                                                          batch_size=5000))
+                figures.append(
+                    ExternalFigure(
+                        rm=rm, branch_id=rm.branch_id, month=month, measure=measure, amount=amount
+                    )
+                )
+    before = ExternalFigure.objects.count()
+    ExternalFigure.objects.bulk_create(figures, ignore_conflicts=True, batch_size=5000)
+    made_figures = ExternalFigure.objects.count() - before
     marks = []
     items = list(QualityItem.objects.filter(source=QualityItem.Source.MARK))
     for item in items:
-        start = date(today.year, 1, 1) if item.scheme.period == "year" else date(
-            today.year, (today.month - 1) // 3 * 3 + 1, 1
+        start = (
+            date(today.year, 1, 1)
+            if item.scheme.period == "year"
+            else date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
         )
         for rm in rms:
             points = (item.points * Decimal(rng.uniform(0.6, 1))).quantize(Decimal("0.01"))

@@ -20,7 +20,7 @@ from customers.models import AssetTier, Customer, StarLevel
 
 from . import measures as M
 from . import scorecards, services
-from .figures import GRAINS, figures, last_written_day, parse_period, trend, with_comparisons
+from .figures import GRAINS, figures, parse_period, trend, with_comparisons
 from .models import (
     BranchDay,
     Breakdown,
