@@ -109,6 +109,11 @@ def main() -> int:
         log("reminder generation")
         run["reminders"] = jobs.reminder_generation()
         log(f"reminders: {run['reminders']}")
+    if "reports" not in skip:
+        jobs.vacuum(dsn)
+        log("reports snapshot")
+        run["reports_snapshot"] = jobs.snapshot_job()
+        log(f"reports snapshot: {run['reports_snapshot']}")
     run["imports"] = {}
     if "imports" not in skip:
         from accounts.models import User
@@ -178,6 +183,9 @@ def checks(run: dict) -> list[dict]:
                 "creates nothing",
             )
         )
+    from .jobs import snapshot_checks
+
+    out += snapshot_checks(run.get("reports_snapshot"), check)
     if not run["imports"]:
         out.append(check("imports", False, "skipped", "≥ 5,000 rows/s, < 500 MB"))
     for ext, i in run["imports"].items():

@@ -157,6 +157,31 @@ def endpoints(personas: dict[str, Persona]) -> list[Endpoint]:
         if key == "rm":
             out.append(Endpoint("visit brief", key, False, _rotate("/visits/{}/brief/", p.visits)))
             out.append(Endpoint("reminders inbox", key, False, ["/reminders/"]))
+    return out + report_endpoints(personas)
+
+
+def report_endpoints(personas: dict[str, Persona]) -> list[Endpoint]:
+    """The reports module: dashboard and ranking within 100 ms for a head, 200 ms for head
+    office (issue 14); the RM's own figures and scorecard, and the measures API."""
+    out = []
+    for key in personas:
+        budget = {"head": 100, "admin": 200}.get(key)
+        out.append(
+            Endpoint(
+                "reports dashboard, month",
+                key,
+                False,
+                ["/reports/?grain=month", "/reports/?grain=quarter", "/reports/?grain=year"],
+                budget,
+            )
+        )
+        out.append(
+            Endpoint("reports API measures", key, True, ["/api/reports/measures/?grain=month"])
+        )
+        if key == "rm":
+            out.append(Endpoint("scorecard", key, False, ["/reports/scorecard/"]))
+        else:
+            out.append(Endpoint("ranking", key, False, ["/reports/ranking/"], budget))
     return out
 
 

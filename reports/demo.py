@@ -13,6 +13,7 @@ from home.registry import register_demo_seeder
 
 from .models import ExternalFigure, GradeRecord, QualityItem, QualityMark
 from .snapshots import run_snapshots
+from .warm import warm
 
 MONTHS = 13
 
@@ -83,6 +84,7 @@ def seed(*, seed, customers, stdout):
             marks.append(QualityMark(item=item, rm=rm, period_start=start, points=points))
     QualityMark.objects.bulk_create(marks, ignore_conflicts=True, batch_size=5000)
     snapshot = run_snapshots(today - timedelta(days=1))
+    warm(today)
     return {
         "grades": len(grades),
         "external figures": made_figures,

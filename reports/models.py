@@ -533,3 +533,16 @@ class PackDelivery(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.channel} {self.week}"
+
+
+class FigureCache(models.Model):
+    """Figures of a scope and period as last computed, shared by every web worker; the key
+    holds the latest snapshot's time, so a new snapshot makes every old row unreachable (the
+    snapshot job then deletes them)."""
+
+    key = models.CharField(max_length=64, unique=True)
+    payload = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.key

@@ -1,32 +1,23 @@
 """Reading assessments for a user: the RM's own scorecard, a head's rankings.
 
 Assessing reads every RM of a line (the peer group is bank-wide), so the result of one
-scheme and period is kept in the cache until the next snapshot is written (or five
-minutes); what a user is shown is then cut to their scope here.
+scheme and period is kept until the next snapshot is written (reports.caching); what a
+user is shown is then cut to their scope here.
 """
 
-from django.core.cache import cache
-from django.db.models import Max
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Branch, User
 
-from .models import Scheme, SnapshotDay
+from .caching import remember
+from .models import Scheme
 from .scoring import assess, current_grades, scheme_period
-
-CACHE_SECONDS = 300
 
 
 def assessment(scheme: Scheme, day) -> dict:
     period = scheme_period(scheme, day)
-    stamp = SnapshotDay.objects.aggregate(m=Max("finished_at"))["m"]
-    key = f"reports:assess:{scheme.pk}:{period.start}:{stamp.timestamp() if stamp else 0}"
-    cards = cache.get(key)
-    if cards is None:
-        cards = assess(scheme, day)
-        cache.set(key, cards, CACHE_SECONDS)
-    return cards
+    return remember(f"assess:{scheme.pk}:{period.start}", lambda: assess(scheme, day))
 
 
 def scheme_for(user, scheme_id=None, rm_id=None) -> Scheme:

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import SEGMENT_LENGTH, Branch, User
 
+from .caching import forget_all
 from .measures import STORED_CODES
 from .models import BranchDay, Breakdown, RmDay, SnapshotDay
 from .providers import Batch, active_providers
@@ -160,6 +161,7 @@ def run_snapshots(until: date | None = None, progress=None) -> dict:
                 finished_at=timezone.now(), seconds=seconds
             )
         written += still_ours
+        forget_all()
         if progress:
             progress(written, len(days))
     return {"days": written, "rows": rows}

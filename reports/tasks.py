@@ -8,7 +8,11 @@ from . import snapshots
 @shared_task(acks_late=True)
 def take_snapshots(until: str | None = None):
     """Nightly: write the daily facts of every day not written yet (catching up an outage)."""
-    return snapshots.run_snapshots(date.fromisoformat(until) if until else None)
+    from .warm import warm
+
+    result = snapshots.run_snapshots(date.fromisoformat(until) if until else None)
+    warm()
+    return result
 
 
 @shared_task

@@ -10,7 +10,7 @@ from django.db.models import Count, Max, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -20,6 +20,7 @@ from customers.models import AssetTier, Customer, StarLevel
 
 from . import measures as M
 from . import scorecards, services
+from .caching import remember
 from .figures import GRAINS, figures, parse_period, trend, with_comparisons
 from .models import (
     BranchDay,
@@ -77,9 +78,19 @@ def breadcrumbs(user, branch):
 
 
 def dashboard_context(request):
+    """The scope (checked for the user), the period, and its figures. The figures of a scope
+    and period change only when a snapshot is written: they are kept in the cache under
+    the latest snapshot's time, so a page view after the first reads no facts."""
     user = request.user
     scope = scope_for(user, branch_id=id_param(request, "branch"), rm_id=id_param(request, "rm"))
     period = parse_period(request.GET.get("grain"), request.GET.get("on"), timezone.localdate())
+    name = f"dash:{scope.params()}:{period.grain}:{period.start}:{translation.get_language()}"
+    cached = remember(name, lambda: compute_dashboard(scope, period))
+    summary, columns, units, rms, chart_data = cached
+    return scope, period, summary, columns, units, rms, chart_data
+
+
+def compute_dashboard(scope, period):
     summary = [
         row
         for row in with_comparisons(scope.rows, period, external=scope.external)
@@ -112,7 +123,7 @@ def dashboard_context(request):
             }
             for u in team
         ]
-    return scope, period, summary, columns, units, rms
+    return summary, columns, units, rms, charts(scope, period, summary)
 
 
 def charts(scope, period, summary):
@@ -172,7 +183,7 @@ def charts(scope, period, summary):
 def dashboard(request):
     """The figures of a branch (its whole subtree) or of one RM for a period, with 环比,
     同比 and 比年初, the sub-branches and RMs below it, and the RM's customers."""
-    scope, period, summary, columns, units, rms = dashboard_context(request)
+    scope, period, summary, columns, units, rms, chart_data = dashboard_context(request)
     export = request.GET.get("export")
     if export:
         return export_table(export, scope, period, summary, columns, units, rms)
@@ -203,7 +214,7 @@ def dashboard(request):
             "rms": rms,
             "customers": customers,
             "crumbs": crumbs,
-            "charts": charts(scope, period, summary),
+            "charts": chart_data,
             "query": query.urlencode(),
         },
     )

@@ -191,3 +191,12 @@ def test_two_runs_at_once_write_each_day_once(personas, book, short_backfill):
     assert errors == []
     assert sorted(results) == [0, 5]
     assert RmDay.objects.filter(rm=personas.rm).count() == 5
+
+
+def test_the_nightly_task_writes_and_warms_the_figures(personas, book, short_backfill):
+    from reports.models import FigureCache
+    from reports.tasks import take_snapshots
+
+    take_snapshots("2026-04-10")
+    assert RmDay.objects.filter(day=date(2026, 4, 10)).exists()
+    assert FigureCache.objects.count() >= 3 * 7  # seven branches, three grains
