@@ -21,9 +21,9 @@ class BranchQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The branches a user may see.
 
-        Rule: an admin sees every branch; a branch head sees their branch and every branch
-        under it; a relationship manager sees only their own branch. A user without a branch
-        (other than an admin) and an inactive or anonymous user see none.
+        Rule: an admin sees every branch; a branch head or a risk manager sees their branch and
+        every branch under it; a relationship manager sees only their own branch. A user
+        without a branch (other than an admin) and an inactive or anonymous user see none.
         """
         if not user.is_authenticated or not user.is_active:
             return self.none()
@@ -31,7 +31,7 @@ class BranchQuerySet(models.QuerySet):
             return self.all()
         if user.branch_id is None:
             return self.none()
-        if user.is_head:
+        if user.sees_branch_subtree:
             return self.subtree(user.branch)
         return self.filter(pk=user.branch_id)
 
@@ -144,14 +144,15 @@ class UserQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The users a user may see.
 
-        Rule: an admin sees every user; a branch head sees the users of their branch subtree;
-        a relationship manager sees only themself. Inactive and anonymous users see none.
+        Rule: an admin sees every user; a branch head or a risk manager sees the users of
+        their branch subtree; a relationship manager sees only themself. Inactive and
+        anonymous users see none.
         """
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_admin:
             return self.all()
-        if user.is_head and user.branch_id is not None:
+        if user.sees_branch_subtree and user.branch_id is not None:
             return self.filter(branch__in=Branch.objects.visible_to(user))
         return self.filter(pk=user.pk)
 
@@ -163,7 +164,7 @@ class CrmUserManager(UserManager.from_queryset(UserQuerySet)):
 
 
 class User(AbstractUser):
-    """A person who logs in: a relationship manager, a branch head or an admin.
+    """A person who logs in: a relationship manager, a branch head, a risk manager or an admin.
 
     The role alone decides what a user may do; ``is_staff`` and ``is_superuser`` follow it, so
     only admins reach the Django admin.
@@ -172,6 +173,9 @@ class User(AbstractUser):
     class Role(models.TextChoices):
         RM = "rm", _("Relationship manager")
         HEAD = "head", _("Branch head")
+        # The middle office beside a branch's RMs (风险经理): reviews risk warnings; sees the
+        # branch subtree like its head, and changes no customer file.
+        RISK = "risk", _("Risk manager")
         ADMIN = "admin", _("Admin")
 
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.RM)
@@ -260,6 +264,16 @@ class User(AbstractUser):
     def is_rm(self):
         return self.role == self.Role.RM
 
+    @property
+    def is_risk_manager(self):
+        return self.role == self.Role.RISK
+
+    @property
+    def sees_branch_subtree(self) -> bool:
+        """Rule: a branch head and a risk manager see their branch and every branch under it
+        (customers, users, branches); what each may change differs."""
+        return self.role in (self.Role.HEAD, self.Role.RISK)
+
     # What a user may do on the customer archive as a whole. What they may do on one
     # customer (edit, archive, restore, delete, hand over) is asked of the customer:
     # ``Customer.editable_by(user)`` and its neighbours in customers/models.py.
@@ -312,7 +326,7 @@ class User(AbstractUser):
 
     def clean(self):
         super().clean()
-        if self.role in (self.Role.RM, self.Role.HEAD) and self.branch_id is None:
+        if self.role in (self.Role.RM, self.Role.HEAD, self.Role.RISK) and self.branch_id is None:
             raise ValidationError({"branch": _("Relationship managers and heads need a branch.")})
         if self.pk and not self.is_active and self.primary_customers.exists():
             # Customers must never be left without a primary RM: hand the book over first.

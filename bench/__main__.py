@@ -109,6 +109,11 @@ def main() -> int:
         log("reminder generation")
         run["reminders"] = jobs.reminder_generation()
         log(f"reminders: {run['reminders']}")
+    if "watch" not in skip:
+        jobs.vacuum(dsn)
+        log("watch rules and escalation")
+        run["watch"] = jobs.watch_jobs()
+        log(f"watch: {run['watch']}")
     if "reports" not in skip:
         jobs.vacuum(dsn)
         log("reports snapshot")
@@ -141,6 +146,7 @@ def main() -> int:
 
 
 def checks(run: dict) -> list[dict]:
+    from . import jobs
     from .report import check
 
     out = []
@@ -183,9 +189,8 @@ def checks(run: dict) -> list[dict]:
                 "creates nothing",
             )
         )
-    from .jobs import snapshot_checks
-
-    out += snapshot_checks(run.get("reports_snapshot"), check)
+    out += jobs.watch_checks(run, check)
+    out += jobs.snapshot_checks(run.get("reports_snapshot"), check)
     if not run["imports"]:
         out.append(check("imports", False, "skipped", "≥ 5,000 rows/s, < 500 MB"))
     for ext, i in run["imports"].items():

@@ -33,10 +33,18 @@ TOUCHED = [
     "customers_assignment",
     "reminders_reminder",
     "reminders_branchgeneration",
+    # watch_jobs (risk warnings)
+    "watchlists_watchitem",
+    "watchlists_measure",
+    "watchlists_ledgerentry",
+    "watchlists_escalation",
+    "workflow_statechange",
+    # snapshot_job (reports)
     "reports_rmday",
     "reports_branchday",
     "reports_breakdown",
     "reports_snapshotday",
+    "reports_figurecache",
 ]
 
 
@@ -199,6 +207,70 @@ def run_import(path: str, env: dict) -> dict:
         text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------------------------------------
+# Risk warnings (watchlists): the nightly rules and the escalation run, rolled back
+
+
+def watch_jobs() -> dict:
+    """The nightly rule evaluation (then again: a rerun must create nothing) and one
+    escalation run, inside a transaction that is rolled back."""
+    from watchlists import rules, services
+    from watchlists.models import Escalation, WatchItem
+
+    today = timezone.localdate()
+    result = {}
+    try:
+        with transaction.atomic():
+            before = WatchItem.objects.count()
+            started = time.perf_counter()
+            rules.evaluate(today)
+            result["rules_seconds"] = round(time.perf_counter() - started, 2)
+            after = WatchItem.objects.count()
+            result["rules_created"] = after - before
+            started = time.perf_counter()
+            rules.evaluate(today)
+            result["rules_rerun_seconds"] = round(time.perf_counter() - started, 2)
+            result["rules_rerun_created"] = WatchItem.objects.count() - after
+            escalations = Escalation.objects.count()
+            started = time.perf_counter()
+            result["escalated"] = services.escalate(today)
+            result["escalation_seconds"] = round(time.perf_counter() - started, 2)
+            services.escalate(today)
+            result["escalation_rerun_created"] = (
+                Escalation.objects.count() - escalations - result["escalated"]
+            )
+            raise _Rollback
+    except _Rollback:
+        pass
+    return result
+
+
+def watch_checks(run: dict, check) -> list[dict]:
+    w = run.get("watch")
+    if w is None:
+        return [check("watch rules and escalation", False, "skipped", "≤ 60 s, ≤ 10 s")]
+    return [
+        check(
+            "nightly watch rules",
+            w["rules_seconds"] <= 60,
+            f"{w['rules_seconds']} s, {w['rules_created']:,} items",
+            "≤ 60 s",
+        ),
+        check(
+            "nightly watch rules, rerun",
+            w["rules_rerun_created"] == 0,
+            f"{w['rules_rerun_seconds']} s, {w['rules_rerun_created']} created",
+            "creates nothing",
+        ),
+        check(
+            "escalation run",
+            w["escalation_seconds"] <= 10 and w["escalation_rerun_created"] == 0,
+            f"{w['escalation_seconds']} s, {w['escalated']:,} climbed",
+            "≤ 10 s, rerun creates nothing",
+        ),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

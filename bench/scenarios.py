@@ -157,32 +157,46 @@ def endpoints(personas: dict[str, Persona]) -> list[Endpoint]:
         if key == "rm":
             out.append(Endpoint("visit brief", key, False, _rotate("/visits/{}/brief/", p.visits)))
             out.append(Endpoint("reminders inbox", key, False, ["/reminders/"]))
-    return out + report_endpoints(personas)
+        out += watch_endpoints(key)
+        out += report_endpoints(key)
+    return out
 
 
-def report_endpoints(personas: dict[str, Persona]) -> list[Endpoint]:
+def report_endpoints(key: str) -> list[Endpoint]:
     """The reports module: dashboard and ranking within 100 ms for a head, 200 ms for head
     office (issue 14); the RM's own figures and scorecard, and the measures API."""
-    out = []
-    for key in personas:
-        budget = {"head": 100, "admin": 200}.get(key)
-        out.append(
-            Endpoint(
-                "reports dashboard, month",
-                key,
-                False,
-                ["/reports/?grain=month", "/reports/?grain=quarter", "/reports/?grain=year"],
-                budget,
-            )
-        )
-        out.append(
-            Endpoint("reports API measures", key, True, ["/api/reports/measures/?grain=month"])
-        )
-        if key == "rm":
-            out.append(Endpoint("scorecard", key, False, ["/reports/scorecard/"]))
-        else:
-            out.append(Endpoint("ranking", key, False, ["/reports/ranking/"], budget))
+    budget = {"head": 100, "admin": 200}.get(key)
+    out = [
+        Endpoint(
+            "reports dashboard, month, quarter, year",
+            key,
+            False,
+            ["/reports/?grain=month", "/reports/?grain=quarter", "/reports/?grain=year"],
+            budget,
+        ),
+        Endpoint("reports API measures", key, True, ["/api/reports/measures/?grain=month"]),
+    ]
+    if key == "rm":
+        out.append(Endpoint("scorecard", key, False, ["/reports/scorecard/"]))
+    else:
+        out.append(Endpoint("ranking", key, False, ["/reports/ranking/"], budget))
     return out
+
+
+def watch_endpoints(key: str) -> list[Endpoint]:
+    """Risk warnings (watchlists): the RM's watchlist and the head's branch board, p95 ≤ 100
+    ms (issue 12), and the API list beside them."""
+    if key == "rm":
+        return [
+            Endpoint("watchlist", key, False, ["/watchlists/"], 100, floor=True),
+            Endpoint("API watch items", key, True, ["/api/watch-items/"], 100, floor=True),
+        ]
+    if key == "head":
+        return [
+            Endpoint("branch board", key, False, ["/watchlists/board/"], 100, floor=True),
+            Endpoint("API watch items", key, True, ["/api/watch-items/"], 200, floor=True),
+        ]
+    return [Endpoint("branch board", key, False, ["/watchlists/board/"])]
 
 
 def mix_paths(p: Persona, rng: random.Random) -> list[tuple[dict, str]]:

@@ -7,11 +7,14 @@ from customers import api as customers_api
 from reminders import api as reminders_api
 from reports import api as reports_api
 from visits import api as visits_api
+from watchlists import api as watchlists_api
 
 router = SimpleRouter()
 router.register("customers", customers_api.CustomerViewSet, basename="api-customers")
 router.register("visits", visits_api.VisitViewSet, basename="api-visits")
 router.register("reminders", reminders_api.ReminderViewSet, basename="api-reminders")
+router.register("watch-items", watchlists_api.WatchItemViewSet, basename="api-watch-items")
+router.register("loan-checks", watchlists_api.LoanCheckViewSet, basename="api-loan-checks")
 
 urlpatterns = [
     path("me/", accounts_api.MeView.as_view(), name="api-me"),

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "reminders",
     "jobs",
     "notifications",
+    "watchlists",
     "reports",
     "home",  # the role home pages and the navigation, composed of what the apps above add
 ]

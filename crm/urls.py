@@ -30,6 +30,7 @@ urlpatterns = [
     path("visits/", include("visits.urls")),
     path("reminders/", include("reminders.urls")),
     path("jobs/", include("jobs.urls")),
+    path("watchlists/", include("watchlists.urls")),
     path("reports/", include("reports.urls")),
     path("api/", include("crm.api_urls")),
     path("admin/", admin.site.urls),

@@ -25,10 +25,11 @@ class CustomerQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The customers a user may see. Every read of customer data starts here.
 
-        Rule: an admin sees every customer, archived ones included. A branch head sees the
-        customers that belong to their branch or any branch under it. A relationship manager
-        sees the customers of whom they are the primary RM or an assisting RM. Heads and RMs
-        never see archived customers. Inactive and anonymous users see none.
+        Rule: an admin sees every customer, archived ones included. A branch head or a risk
+        manager sees the customers that belong to their branch or any branch under it. A
+        relationship manager sees the customers of whom they are the primary RM or an
+        assisting RM. Heads, risk managers and RMs never see archived customers. Inactive and
+        anonymous users see none.
 
         Each scope is a plain indexed predicate (``branch_id IN (…)``, ``primary_rm_id = …``),
         never a join that multiplies rows. The lists are read first (one small indexed query)
@@ -42,7 +43,7 @@ class CustomerQuerySet(models.QuerySet):
         if user.is_admin:
             return self.all()
         live = self.filter(archived_at__isnull=True)
-        if user.is_head:
+        if user.sees_branch_subtree:
             branch_ids = list(Branch.objects.visible_to(user).values_list("id", flat=True))
             return live.filter(branch_id__in=branch_ids)
         assisted = list(
@@ -116,6 +117,7 @@ def _without_book_scope(where, assisted):
     """A copy of ``where`` without the ``primary_rm = … OR id = ANY(assisted)`` node that
     ``visible_to`` adds for an RM with assisted customers, looked for only among the
     conditions that are ANDed at the top (a condition under OR or NOT is left alone)."""
+
     def is_scope(node):
         return (
             isinstance(node, WhereNode)

@@ -6,7 +6,11 @@ register_nav_entry(
     url_name="customers-list", label=_("Customers"), roles={"rm"}, order=20, module=__name__
 )
 register_nav_entry(
-    url_name="customers-list", label=_("Customers"), roles={"head"}, order=30, module=__name__
+    url_name="customers-list",
+    label=_("Customers"),
+    roles={"head", "risk"},
+    order=30,
+    module=__name__,
 )
 register_nav_entry(
     url_name="customers-list", label=_("Archive"), roles={"admin"}, order=20, module=__name__

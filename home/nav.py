@@ -6,5 +6,5 @@ from .registry import register_nav_entry
 
 register_nav_entry(url_name="home", label=_("My day"), roles={"rm"}, order=0, module=__name__)
 register_nav_entry(
-    url_name="home", label=_("Overview"), roles={"head", "admin"}, order=0, module=__name__
+    url_name="home", label=_("Overview"), roles={"head", "risk", "admin"}, order=0, module=__name__
 )

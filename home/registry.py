@@ -26,8 +26,12 @@ CUSTOMER_360 = "customer_360"
 VISIT_BRIEF = "visit_brief"
 SLOTS = (RM_HOME, HEAD_HOME, ADMIN_HOME, CUSTOMER_360, VISIT_BRIEF)
 
+# The forms other apps may add fields to (``register_form_extra``).
+VISIT_OUTCOME = "visit_outcome"  # logging a visit's outcome, and the quick log on a phone
+FORMS = (VISIT_OUTCOME,)
+
 # The role home page of each role (the values of accounts.User.Role).
-HOME_SLOT_OF_ROLE = {"rm": RM_HOME, "head": HEAD_HOME, "admin": ADMIN_HOME}
+HOME_SLOT_OF_ROLE = {"rm": RM_HOME, "head": HEAD_HOME, "risk": HEAD_HOME, "admin": ADMIN_HOME}
 
 
 @dataclass(frozen=True)
@@ -195,3 +199,69 @@ def demo_seeders() -> list[DemoSeeder]:
         (s for s in _demo_seeders.values() if _installed(s.module)),
         key=lambda s: (s.order, s.key),
     )
+
+
+@dataclass(frozen=True)
+class FormExtra:
+    """Fields an app adds to a form of a lower app, and what it does with the answers.
+
+    The form's owner (the visit outcome form and the quick log, in visits/) names no module:
+    it asks ``extra_fields(form, user, **subject)`` for the fields to add and, once it has
+    saved its own record in a transaction, calls ``save_extras(form, actor, cleaned_data,
+    **subject)`` in the same transaction. ``fields(user, **subject)`` returns
+    ``{name: forms.Field}`` (or ``None`` to add nothing for this user);
+    ``save(actor, values, **subject)`` receives only its own fields' cleaned values, under the
+    names it gave them. On the visit forms the subject is ``visit=`` and ``customer=`` (the
+    customer is ``None`` on the quick log until it is saved). Fields show after the form's own,
+    grouped by app, in ``order``; their names on the page are ``<key>__<name>`` so that two apps
+    never collide. An app that is not installed adds nothing.
+    """
+
+    key: str
+    form: str
+    fields: Callable[..., dict | None]
+    save: Callable[..., None]
+    order: int = 100
+
+    @property
+    def module(self) -> str:
+        return self.fields.__module__
+
+
+_form_extras: dict[str, FormExtra] = {}
+
+
+def register_form_extra(*, key: str, form: str, fields, save, order: int = 100) -> None:
+    """Add fields to ``form`` (one of FORMS): see FormExtra. The same key replaces."""
+    if form not in FORMS:
+        raise ValueError(f"Unknown form {form!r}; one of {', '.join(FORMS)}.")
+    _form_extras[key] = FormExtra(key=key, form=form, fields=fields, save=save, order=order)
+
+
+def form_extras_for(form: str) -> list[FormExtra]:
+    return sorted(
+        (e for e in _form_extras.values() if e.form == form and _installed(e.module)),
+        key=lambda e: (e.order, e.key),
+    )
+
+
+def extra_fields(form: str, user, **subject) -> dict:
+    """{prefixed name: field} of every installed app's extras for ``form``, in order."""
+    found = {}
+    for extra in form_extras_for(form):
+        for name, field in (extra.fields(user, **subject) or {}).items():
+            found[f"{extra.key}__{name}"] = field
+    return found
+
+
+def save_extras(form: str, actor, cleaned_data: dict, **subject) -> None:
+    """Hand each app its own fields' cleaned values (unprefixed), in order."""
+    for extra in form_extras_for(form):
+        prefix = f"{extra.key}__"
+        values = {
+            name[len(prefix) :]: value
+            for name, value in cleaned_data.items()
+            if name.startswith(prefix)
+        }
+        if values:
+            extra.save(actor, values, **subject)

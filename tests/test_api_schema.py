@@ -126,6 +126,9 @@ def world(personas, book):
             remind_on=today,
             recipient=customer.primary_rm,
         )
+    _watch_world(book)
+    book.mine_watch_item = _first_of("WatchItem", book.mine)
+    book.mine_loan_check = _first_of("LoanCheck", book.mine)
     for persona in PERSONAS:
         user = getattr(personas, persona)
         customer = getattr(book, CUSTOMERS[persona][0])
@@ -138,6 +141,71 @@ def world(personas, book):
             recipient=user,
         )
     return book
+
+
+def _first_of(model, customer):
+    from django.apps import apps
+
+    rows = apps.get_model("watchlists", model).objects.filter(customer=customer)
+    return rows.values_list("pk", flat=True).first()
+
+
+def _watch_world(book):
+    """A watch item and an annual review on every customer (watchlists)."""
+    from watchlists.models import LoanCheck, WatchItem
+
+    today = timezone.localdate()
+    for customer in vars(book).values():
+        WatchItem.objects.create(
+            customer=customer,
+            kind="credit",
+            level=1,
+            source="rm",
+            signals=",large_flow,",
+            owner=customer.primary_rm,
+            review_on=today,
+        )
+        LoanCheck.objects.create(customer=customer, kind="annual", due_on=today)
+
+
+def _watch_calls(call, editable):
+    """Every watchlists operation, on a customer the persona may edit."""
+    call("GET", "/api/watch-items/", 200)
+    call("GET", "/api/watch-items/", 400, params={"level": "x"})
+    new = {"customer": editable.pk, "kind": "credit", "level": 2, "signals": ["large_flow"]}
+    item = call("POST", "/api/watch-items/", 201, data=new)
+    call("POST", "/api/watch-items/", 400, data={**new, "signals": []})
+    one, path = "/api/watch-items/{id}/", f"/api/watch-items/{item['id']}/"
+    call("GET", one, 200, path=path)
+    call("GET", one, 404, path="/api/watch-items/999999/")
+    call("PUT", one, 200, path=path, data=new)
+    call("PATCH", one, 200, path=path, data={"description": "资金异动"})
+    call("PATCH", one, 400, path=path, data={"level": 9})
+    measures = "/api/watch-items/{id}/measures/"
+    call("GET", measures, 200, path=f"{path}measures/")
+    owner = editable.primary_rm.username
+    call(
+        "POST",
+        measures,
+        201,
+        path=f"{path}measures/",
+        data={"kind": "call", "owner": owner, "due_on": "2099-01-01"},
+    )
+    call("POST", measures, 400, path=f"{path}measures/", data={})
+    move = "/api/watch-items/{id}/move/"
+    call("POST", move, 400, path=f"{path}move/", data={"to": "resolved"})
+    call("POST", move, 200, path=f"{path}move/", data={"to": "resolved", "reason": "已落实"})
+    check = call("GET", "/api/loan-checks/", 200, params={"customer": editable.pk})["results"][0]
+    call("GET", "/api/loan-checks/{id}/", 200, path=f"/api/loan-checks/{check['id']}/")
+    complete = "/api/loan-checks/{id}/complete/"
+    call("POST", complete, 400, path=f"/api/loan-checks/{check['id']}/complete/", data={})
+    call(
+        "POST",
+        complete,
+        200,
+        path=f"/api/loan-checks/{check['id']}/complete/",
+        data={"result": "normal"},
+    )
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -237,6 +305,8 @@ def test_every_operation_answers_as_the_schema_says(
     )
     call("GET", reminder, 404, path="/api/reminders/999999/")
 
+    _watch_calls(call, editable)
+
     unreadable = call.client.post("/api/visits/", "<visit/>", content_type="application/xml")
     assert unreadable.status_code == 415
     api_schema["/api/visits/"]["POST"].validate_response(as_schemathesis_response(unreadable))
@@ -313,6 +383,8 @@ def call_and_validate(case, user, world, app):
         "customers": world.mine.pk,
         "visits": world.mine.visits.values_list("pk", flat=True).first(),
         "reminders": user.reminders.values_list("pk", flat=True).first(),
+        "watch-items": world.mine_watch_item,
+        "loan-checks": world.mine_loan_check,
     }
     given = (case.path_parameters or {}).get("id")
     if isinstance(given, int) and given % 2 == 0:

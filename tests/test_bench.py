@@ -40,6 +40,15 @@ def run(**changes):
         "mix": {"rps": 160.0, "errors": 0},
         "reminders": {"seconds": 4.0, "created": 10, "rerun_seconds": 4.0, "rerun_created": 0},
         "imports": {"csv": {"rows": 100, "rows_per_second": 6000, "peak_mb": 300}},
+        "watch": {
+            "rules_seconds": 20.0,
+            "rules_created": 10,
+            "rules_rerun_seconds": 15.0,
+            "rules_rerun_created": 0,
+            "escalated": 5,
+            "escalation_seconds": 2.0,
+            "escalation_rerun_created": 0,
+        },
     }
     for key, value in changes.items():
         data[key] = {**data[key], **value} if isinstance(value, dict) else value
@@ -60,6 +69,9 @@ def test_every_budget_is_checked_and_fails_when_missed():
     assert verdicts(run(reminders={"rerun_created": 3}))["reminder generation, rerun"] is False
     heavy = run(imports={"csv": {"rows": 100, "rows_per_second": 6000, "peak_mb": 501}})
     assert verdicts(heavy)["import 100 customers, .csv"] is False
+    assert verdicts(run(watch={"rules_seconds": 61.0}))["nightly watch rules"] is False
+    assert verdicts(run(watch={"rules_rerun_created": 1}))["nightly watch rules, rerun"] is False
+    assert verdicts(run(watch={"escalation_seconds": 10.5}))["escalation run"] is False
     skipped = run()
     skipped.pop("reminders")
     skipped["imports"] = {}

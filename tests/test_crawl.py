@@ -131,8 +131,9 @@ def data_values():
 
 def import_columns():
     from customers.imports import BALANCE_COLUMNS, CUSTOMER_COLUMNS, HOLDING_COLUMNS
+    from watchlists.imports import RISK_COLUMNS
 
-    return CUSTOMER_COLUMNS + HOLDING_COLUMNS + BALANCE_COLUMNS
+    return CUSTOMER_COLUMNS + HOLDING_COLUMNS + BALANCE_COLUMNS + RISK_COLUMNS
 
 
 def shape(url):

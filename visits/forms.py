@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from crm.forms import StyledFormMixin
 from customers.models import Customer, Product
+from home.registry import VISIT_OUTCOME, extra_fields, save_extras
 
 from .models import (
     Material,
@@ -227,7 +228,21 @@ def _colleague_branches(user):
     return Branch.objects.subtree(parent)
 
 
-class OutcomeForm(StyledFormMixin, forms.ModelForm):
+class OutcomeExtrasMixin:
+    """What other apps add to the outcome of a visit (a risk signal checklist, an
+    opportunity): fields from ``home.registry.extra_fields(VISIT_OUTCOME, …)``, handed back
+    to their apps by ``save_extras`` after the visit is saved. Visits names no module."""
+
+    def add_extras(self, user, **subject):
+        self.extras = extra_fields(VISIT_OUTCOME, user, **subject)
+        self.fields.update(self.extras)  # the apps style their own widgets
+
+    def save_extras(self, actor, **subject):
+        values = {name: self.cleaned_data.get(name) for name in self.extras}
+        save_extras(VISIT_OUTCOME, actor, values, **subject)
+
+
+class OutcomeForm(OutcomeExtrasMixin, StyledFormMixin, forms.ModelForm):
     """Log how the visit went: the three tests of a good meeting and the next step."""
 
     need_names = forms.CharField(
@@ -265,8 +280,9 @@ class OutcomeForm(StyledFormMixin, forms.ModelForm):
         ]
         widgets = {"summary": forms.Textarea(attrs={"rows": 3}), "next_visit_on": DATE_WIDGET}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, actor=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.add_extras(actor, visit=self.instance, customer=self.instance.customer)
         self.fields["summary"].required = True
         self.initial["completed_at"] = timezone.localtime(
             self.instance.completed_at or timezone.now()
@@ -299,7 +315,7 @@ class OutcomeForm(StyledFormMixin, forms.ModelForm):
         return list(NeedTag.objects.filter(name__in=[n[:30] for n in names]))
 
 
-class QuickLogForm(StyledFormMixin, forms.Form):
+class QuickLogForm(OutcomeExtrasMixin, StyledFormMixin, forms.Form):
     """A completed visit from a phone in under a minute: who, how, what, and when next."""
 
     customer = CustomerPickField()
@@ -311,6 +327,7 @@ class QuickLogForm(StyledFormMixin, forms.Form):
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["customer"].queryset = Customer.objects.visible_to(actor).active()
+        self.add_extras(actor, visit=None, customer=None)
 
     def clean_next_visit_on(self):
         day = self.cleaned_data.get("next_visit_on")

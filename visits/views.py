@@ -5,6 +5,7 @@ from datetime import date, datetime, time, timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -170,17 +171,19 @@ def visit_complete(request, pk):
     visit = _get_visit(request, pk)
     if not visit.editable_by(request.user):
         raise PermissionDenied
-    form = OutcomeForm(request.POST or None, instance=visit)
+    form = OutcomeForm(request.POST or None, instance=visit, actor=request.user)
     if request.method == "POST" and form.is_valid():
         saved = form.save(commit=False)
-        services.complete_visit(
-            actor=request.user,
-            visit=saved,
-            completed_at=form.cleaned_data["completed_at"],
-            needs=form.need_tags(),
-            products=form.cleaned_data["products_discussed"],
-            plan_follow_up=form.cleaned_data["plan_follow_up"],
-        )
+        with transaction.atomic():
+            services.complete_visit(
+                actor=request.user,
+                visit=saved,
+                completed_at=form.cleaned_data["completed_at"],
+                needs=form.need_tags(),
+                products=form.cleaned_data["products_discussed"],
+                plan_follow_up=form.cleaned_data["plan_follow_up"],
+            )
+            form.save_extras(request.user, visit=saved, customer=saved.customer)
         messages.success(request, _("Visit logged."))
         if saved.follow_up_id:
             messages.info(
@@ -227,7 +230,9 @@ def quick_log(request):
             next_visit_on=data["next_visit_on"],
             next_step_agreed=bool(data["next_visit_on"] or data["next_step"]),
         )
-        services.complete_visit(actor=request.user, visit=visit)
+        with transaction.atomic():
+            services.complete_visit(actor=request.user, visit=visit)
+            form.save_extras(request.user, visit=visit, customer=visit.customer)
         messages.success(request, _("Visit logged."))
         if visit.follow_up_id:
             messages.info(

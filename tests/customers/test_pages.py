@@ -179,7 +179,7 @@ def test_detail_query_count_does_not_grow_with_the_file(client_for, personas, bo
             customer=book.mine, month=timezone.localdate().replace(day=1) - timedelta(days=31 * n)
         )
     HoldingFactory.create_batch(20, customer=book.mine)
-    assert count_queries(client, url) == few <= 20
+    assert count_queries(client, url) == few <= 21  # 19 + the watch panel's two
 
 
 # --- editing -----------------------------------------------------------------------------
@@ -407,7 +407,7 @@ def test_each_half_of_an_rms_page_states_only_its_own_side_of_the_scope(personas
     union = next(q["sql"] for q in queries.captured_queries if "UNION ALL" in q["sql"])
     primary_half = union.split("UNION ALL")[0]
     assert " OR " not in primary_half
-    assert '"primary_rm_id" = %d' % rm.pk in primary_half
+    assert f'"primary_rm_id" = {rm.pk}' in primary_half
     if connection.features.supports_slicing_ordering_in_compound:
         assert "LIMIT 50" in primary_half
 

@@ -70,6 +70,7 @@ def test_an_installed_module_adds_its_panels_and_navigation_entry(client_for, bo
         "customers-list",
         "visits-calendar",
         "plugin-index",
+        "watchlists-list",
         "reminders-inbox",
         "jobs-list",
     ]
@@ -154,11 +155,13 @@ def test_panels_come_in_their_order():
     keys = [panel.key for panel in panels_for(RM_HOME, "rm")]
     assert keys == [
         "visits-today",
+        "watchlists-mine",
         "reminders-today",
         "customers-birthdays",
         "customers-maturing",
     ]
     assert [panel.key for panel in panels_for(CUSTOMER_360, "head")] == [
+        "watchlists-customer",
         "visits-customer",
         "reminders-customer",
     ]

@@ -38,6 +38,11 @@ PANEL_BUDGETS = {
     "reminders-customer": ("rm", 2),
     "visits-today": ("rm", 4),
     "visits-customer": ("rm", 1),
+    "watchlists-admin": ("admin", 0),
+    "watchlists-board": ("head", 4),
+    "watchlists-brief": ("rm", 1),
+    "watchlists-customer": ("rm", 2),
+    "watchlists-mine": ("rm", 4),
 }
 
 

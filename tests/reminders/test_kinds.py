@@ -157,6 +157,10 @@ def test_the_kinds_are_registered_by_the_apps_they_are_about():
         "tier_at_risk": "customers.reminder_kinds",
         "follow_up": "visits.reminder_kinds",
         "visit_overdue": "visits.reminder_kinds",
+        "watch_review": "watchlists.reminder_kinds",
+        "watch_measure": "watchlists.reminder_kinds",
+        "loan_check": "watchlists.reminder_kinds",
+        "watch_escalated": "watchlists.reminder_kinds",
     }
 
 
