@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Branch
 
@@ -30,14 +31,14 @@ class FactQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The facts a user may read.
 
-        Rule: an admin reads every figure; a branch head the figures of the branches in
-        their subtree (and of the RMs filed there on that day); an RM only their own. The
-        figures of another branch are never read, even as part of a total."""
+        Rule: an admin reads every figure; a branch head (and a risk manager) the figures of
+        the branches in their subtree (and of the RMs filed there on that day); an RM only
+        their own. The figures of another branch are never read, even as part of a total."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_admin:
             return self.all()
-        if user.is_head:
+        if user.sees_branch_subtree:
             ids = list(Branch.objects.visible_to(user).values_list("pk", flat=True))
             return self.filter(branch_id__in=ids)
         if self.model is BranchDay:
@@ -148,7 +149,7 @@ class ExternalFigure(models.Model):
     )
     month = models.DateField(_("month"))
     measure = models.CharField(
-        _("measure"),
+        pgettext_lazy("report", "measure"),
         max_length=30,
         choices=[(code, BY_CODE[code].label) for code in EXTERNAL_CODES],
     )
@@ -302,7 +303,9 @@ class Indicator(models.Model):
     )
     name = models.CharField(_("name"), max_length=100)
     measure = models.CharField(
-        _("measure"), max_length=30, choices=[(m, BY_CODE[m].label) for m in BY_CODE]
+        pgettext_lazy("report", "measure"),
+        max_length=30,
+        choices=[(m, BY_CODE[m].label) for m in BY_CODE],
     )
     weight = models.DecimalField(_("weight (points)"), max_digits=6, decimal_places=2)
     cap = models.DecimalField(

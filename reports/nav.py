@@ -5,14 +5,14 @@ from home.registry import register_nav_entry
 register_nav_entry(
     url_name="reports-dashboard",
     label=_("Figures"),
-    roles={"head", "admin"},
+    roles={"head", "risk", "admin"},
     order=60,
     module=__name__,
 )
 register_nav_entry(
     url_name="reports-ranking",
     label=_("Ranking"),
-    roles={"head", "admin"},
+    roles={"head", "risk", "admin"},
     order=61,
     module=__name__,
 )
@@ -51,5 +51,5 @@ register_nav_entry(
     module=__name__,
 )
 register_nav_entry(
-    url_name="reports-today", label=_("Today"), roles={"head"}, order=59, module=__name__
+    url_name="reports-today", label=_("Today"), roles={"head", "risk"}, order=59, module=__name__
 )

@@ -45,7 +45,7 @@ def visible_cards(user, cards: dict) -> list:
     an admin all. Ranks stay those of the whole peer group."""
     if user.is_admin:
         return list(cards.values())
-    if user.is_head:
+    if user.sees_branch_subtree:
         ids = set(Branch.objects.visible_to(user).values_list("pk", flat=True))
         return [c for c in cards.values() if c.branch_id in ids]
     return [c for c in cards.values() if c.rm_id == user.pk]

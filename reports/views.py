@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from accounts.models import Branch, User
 from customers.imports import ImportRejected, RowError
@@ -224,7 +224,7 @@ def export_table(which, scope, period, summary, columns, units, rms):
     """One table of the dashboard as an .xlsx file."""
     if which == "summary":
         header = [
-            _("Measure"),
+            pgettext("report", "Measure"),
             _("Value"),
             _("On last period (环比)"),
             _("On last year (同比)"),
@@ -563,7 +563,9 @@ def today(request):
         .values_list("recipient", "n")
     )
     columns = [(_("Visits today"), visits), (_("Overdue reminders"), overdue)]
-    for label, count in TODAY_COLUMNS.values():
+    from .module_providers import today_columns
+
+    for label, count in {**today_columns(), **TODAY_COLUMNS}.values():
         columns.append((label, count(request.user, list(team), day)))
     ids = sorted(
         {rm for _label, counts in columns for rm in counts if rm in team},
