@@ -114,6 +114,11 @@ def main() -> int:
         log("watch rules and escalation")
         run["watch"] = jobs.watch_jobs()
         log(f"watch: {run['watch']}")
+    if "opportunities" not in skip:
+        jobs.vacuum(dsn)
+        log("opportunity jobs")
+        run["opportunities"] = jobs.opportunity_jobs()
+        log(f"opportunity jobs: {run['opportunities']}")
     if "reports" not in skip:
         jobs.vacuum(dsn)
         log("reports snapshot")
@@ -190,6 +195,9 @@ def checks(run: dict) -> list[dict]:
             )
         )
     out += jobs.watch_checks(run, check)
+    from .jobs import opportunity_checks
+
+    out += opportunity_checks(run, check)
     out += jobs.snapshot_checks(run.get("reports_snapshot"), check)
     if not run["imports"]:
         out.append(check("imports", False, "skipped", "≥ 5,000 rows/s, < 500 MB"))

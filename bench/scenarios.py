@@ -159,6 +159,7 @@ def endpoints(personas: dict[str, Persona]) -> list[Endpoint]:
             out.append(Endpoint("reminders inbox", key, False, ["/reminders/"]))
         out += watch_endpoints(key)
         out += report_endpoints(key)
+    out += opportunity_endpoints(personas)
     return out
 
 
@@ -180,6 +181,29 @@ def report_endpoints(key: str) -> list[Endpoint]:
         out.append(Endpoint("scorecard", key, False, ["/reports/scorecard/"]))
     else:
         out.append(Endpoint("ranking", key, False, ["/reports/ranking/"], budget))
+    return out
+
+
+def opportunity_endpoints(personas: dict[str, Persona]) -> list[Endpoint]:
+    """The pipeline: the RM's board (budget 150 ms), the head's review (150 ms), the lists."""
+    out = []
+    for key in personas:
+        if key == "rm":
+            out.append(Endpoint("opportunity board", key, False, ["/opportunities/"], 150))
+            out.append(
+                Endpoint(
+                    "opportunity board, phone tab",
+                    key,
+                    False,
+                    ["/opportunities/?stage=proposal"],
+                    150,
+                )
+            )
+        else:
+            out.append(Endpoint("pipeline review", key, False, ["/opportunities/review/"], 150))
+        out.append(Endpoint("opportunity list", key, False, ["/opportunities/list/"]))
+        out.append(Endpoint("API opportunities", key, True, ["/api/opportunities/?is_open=true"]))
+        out.append(Endpoint("gap suggestions", key, False, ["/opportunities/suggestions/"]))
     return out
 
 

@@ -54,6 +54,18 @@ app.conf.beat_schedule = {
         "task": "jobs.tasks.fail_stale_jobs",
         "schedule": crontab(minute="*"),
     },
+    "opportunities-maturities": {
+        "task": "opportunities.tasks.create_maturity_opportunities",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "opportunities-suggestions": {
+        "task": "opportunities.tasks.compute_suggestions",
+        "schedule": crontab(hour=2, minute=40),
+    },
+    "opportunities-pipeline": {
+        "task": "opportunities.tasks.snapshot_pipeline",
+        "schedule": crontab(hour=2, minute=50),
+    },
     "delete-expired-job-files": {
         "task": "jobs.tasks.delete_expired_job_files",
         "schedule": crontab(hour=3, minute=45),

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "jobs",
     "notifications",
     "watchlists",
+    "opportunities",
     "reports",
     "home",  # the role home pages and the navigation, composed of what the apps above add
 ]

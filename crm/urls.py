@@ -31,6 +31,7 @@ urlpatterns = [
     path("reminders/", include("reminders.urls")),
     path("jobs/", include("jobs.urls")),
     path("watchlists/", include("watchlists.urls")),
+    path("opportunities/", include("opportunities.urls")),
     path("reports/", include("reports.urls")),
     path("api/", include("crm.api_urls")),
     path("admin/", admin.site.urls),

@@ -125,6 +125,7 @@ class ProductAdmin(AdminOnlyMixin, admin.ModelAdmin):
         "matures",
         "min_star_level",
         "is_active",
+        "needs_dual_recording",
     ]
     list_filter = ["category", "risk_level", "is_active"]
     search_fields = ["code", "name"]

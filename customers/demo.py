@@ -60,7 +60,11 @@ PRODUCTS = [
     ("CM-STD", "现金管理", "cash_management", "R1", False, 0),
     ("IS-LC", "国际信用证", "international", "R2", True, 0),
     ("TP-CUST", "第三方存管", "custody", "R1", False, 0),
+    ("FD-QDII", "全球科技股票QDII基金", "fund", "R5", False, 0),
+    ("WM-STR", "结构性理财挂钩股指", "wealth", "R4", True, 0),
 ]
+# Sales of these are recorded on audio and video (双录).
+DUAL_RECORDING = {"FD-EQ", "FD-QDII", "WM-STR", "INS-LIFE"}
 PERSONAL_PRODUCTS = [
     "DD-CNY",
     "TD-1Y",
@@ -145,6 +149,7 @@ def seed_products() -> dict[str, Product]:
                 "risk_level": risk,
                 "matures": matures,
                 "min_star_level": min_star,
+                "needs_dual_recording": code in DUAL_RECORDING,
             },
         )
     return {p.code: p for p in Product.objects.all()}

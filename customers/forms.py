@@ -46,6 +46,7 @@ class CustomerForm(StyledFormMixin, forms.ModelForm):
         fields = ["customer_no", *PROFILE_FIELDS]
         widgets = {
             "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "risk_assessed_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "family_notes": forms.Textarea(attrs={"rows": 2}),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }

@@ -298,6 +298,7 @@ CUSTOMER_COLUMNS = [
     Column("occupation", ("职业", "occupation")),
     Column("industry", ("行业", "industry")),
     Column("risk_grade", ("风险等级", "risk_grade"), choice(Customer.RiskGrade.choices)),
+    Column("risk_assessed_on", ("风险评估日期", "risk_assessed_on"), parse_date),
     Column("lifecycle_stage", ("生命周期", "lifecycle_stage"), choice(Customer.Lifecycle.choices)),
     Column("source", ("客户来源", "source")),
 ]
@@ -761,6 +762,7 @@ def _apply_customer(customer, values, rm, branch, sheet, number, taken_ids, seen
         "occupation": values.get("occupation", ""),
         "industry": values.get("industry", ""),
         "risk_grade": values.get("risk_grade", ""),
+        "risk_assessed_on": values.get("risk_assessed_on"),
         "lifecycle_stage": values.get("lifecycle_stage")
         or customer.lifecycle_stage
         or Customer.Lifecycle.NEW,
@@ -1071,6 +1073,7 @@ def template_example(kind: str) -> dict:
                 "occupation": "工程师",
                 "industry": "信息技术",
                 "risk_grade": "C3",
+                "risk_assessed_on": "2026-01-10",
                 "lifecycle_stage": str(Customer.Lifecycle.NEW.label),
                 "source": "网点营销",
             }

@@ -247,6 +247,7 @@ PROFILE_FIELDS = [
     "company_size",
     "legal_representative",
     "risk_grade",
+    "risk_assessed_on",
     "lifecycle_stage",
     "source",
     "interests",
@@ -337,6 +338,9 @@ class Customer(models.Model):
     risk_grade = models.CharField(
         _("risk tolerance"), max_length=2, choices=RiskGrade.choices, blank=True
     )
+    # The questionnaire behind the grade expires (12 months by default): products with a
+    # risk level are sold only on a grade assessed within its validity.
+    risk_assessed_on = models.DateField(_("risk assessed on"), null=True, blank=True)
     lifecycle_stage = models.CharField(
         _("lifecycle stage"), max_length=10, choices=Lifecycle.choices, default=Lifecycle.NEW
     )
@@ -740,6 +744,11 @@ class Product(models.Model):
         help_text=_("A card that lifts its holders to at least this star level."),
     )
     is_active = models.BooleanField(_("on sale"), default=True)
+    needs_dual_recording = models.BooleanField(
+        _("sale recorded on audio and video"),
+        default=False,
+        help_text=_("双录: the sale must be recorded on audio and video before it is won."),
+    )
 
     class Meta:
         verbose_name = _("product")

@@ -121,7 +121,15 @@ CUSTOMER_TEXT_FIELDS = (
     "source",
     "interests",
 )
-CUSTOMER_RULE_FIELDS = ("kind", "id_type", "mobile", "birth_date", *CUSTOMER_TEXT_FIELDS)
+CUSTOMER_RULE_FIELDS = (
+    "kind",
+    "id_type",
+    "mobile",
+    "birth_date",
+    "risk_grade",
+    "risk_assessed_on",
+    *CUSTOMER_TEXT_FIELDS,
+)
 
 
 def refuse_formula(value):
@@ -189,7 +197,8 @@ def check_customer(values: dict, *, id_taken=None, today=None) -> dict[str, list
     Rules: a company is identified by a unified social credit code and a person never is;
     an ID number needs its type, and a resident ID or a credit code its right check
     character; no two customers share an ID number; a mobile is a mainland mobile; a birth
-    date is neither in the future nor before 1900; no text starts like a spreadsheet
+    date is neither in the future nor before 1900; a risk assessment is dated, not in the
+    future, and only with the risk tolerance it gave; no text starts like a spreadsheet
     formula.
     """
     errors = {}
@@ -235,6 +244,16 @@ def check_customer(values: dict, *, id_taken=None, today=None) -> dict[str, list
         check_birth_date(values.get("birth_date"), today)
     except ValidationError as error:
         errors["birth_date"] = error.messages
+    assessed = values.get("risk_assessed_on")
+    if assessed is not None:
+        if assessed > (today or timezone.localdate()):
+            errors["risk_assessed_on"] = [_("The risk assessment cannot be dated in the future.")]
+        elif assessed < EARLIEST_HOLDING_DATE:
+            errors["risk_assessed_on"] = [_("Enter a date between 1950 and 2100.")]
+        elif not values.get("risk_grade"):
+            errors["risk_assessed_on"] = [
+                _("An assessment date needs the risk tolerance it assessed.")
+            ]
     return errors
 
 

@@ -26,7 +26,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from customers.models import AssetTier, Relation
+from customers.models import AssetTier, Product, Relation
+from opportunities.models import TargetEntry, TargetList
+from opportunities.services import create_opportunity
 from reminders.models import Reminder
 from tests.conftest import CUSTOMER_SCOPE, PERSONAS
 from tests.factories import HoldingFactory, VisitFactory
@@ -127,8 +129,6 @@ def world(personas, book):
             recipient=customer.primary_rm,
         )
     _watch_world(book)
-    book.mine_watch_item = _first_of("WatchItem", book.mine)
-    book.mine_loan_check = _first_of("LoanCheck", book.mine)
     for persona in PERSONAS:
         user = getattr(personas, persona)
         customer = getattr(book, CUSTOMERS[persona][0])
@@ -140,6 +140,26 @@ def world(personas, book):
             remind_on=today,
             recipient=user,
         )
+    # An opportunity on each customer, and a target list naming them all.
+    target = TargetList.objects.create(theme="名单", deadline=today, created_by=personas.head)
+    for customer in vars(book).values():
+        if not customer.archived_at:
+            create_opportunity(
+                actor=personas.admin,
+                customer=customer,
+                owner=customer.primary_rm,
+                title="商机",
+                expected_close_on=today + timedelta(days=30),
+                next_step="电话",
+                next_step_on=today,
+            )
+        TargetEntry.objects.create(
+            target_list=target, customer=customer, rm=customer.primary_rm, branch=customer.branch
+        )
+    # Set last: the loops above read every attribute of the book as a customer.
+    book.mine_watch_item = _first_of("WatchItem", book.mine)
+    book.mine_loan_check = _first_of("LoanCheck", book.mine)
+    book.target = target
     return book
 
 
@@ -306,6 +326,61 @@ def test_every_operation_answers_as_the_schema_says(
     call("GET", reminder, 404, path="/api/reminders/999999/")
 
     _watch_calls(call, editable)
+    call("GET", "/api/opportunities/", 200)
+    call("GET", "/api/opportunities/", 400, params={"stage": "nope"})
+    opportunity = {
+        "customer": editable.pk,
+        "title": "理财",
+        "type": "grow",
+        "expected_close_on": "2030-01-31",
+        "next_step": "电话",
+        "next_step_on": "2029-12-01",
+        "lines": [{"product": Product.objects.first().code, "amount": "1000"}],
+    }
+    created = call("POST", "/api/opportunities/", 201, data=opportunity)
+    call("POST", "/api/opportunities/", 400, data={**opportunity, "next_step": ""})
+    one = "/api/opportunities/{id}/"
+    call("GET", one, 200, path=f"/api/opportunities/{created['id']}/")
+    call("GET", one, 404, path="/api/opportunities/999999/")
+    call(
+        "PATCH", one, 200, path=f"/api/opportunities/{created['id']}/", data={"competitor": "某行"}
+    )
+    call("PATCH", one, 400, path=f"/api/opportunities/{created['id']}/", data={"probability": 101})
+    if read_only is not None:
+        call(
+            "PATCH",
+            one,
+            403,
+            path=f"/api/opportunities/{_opportunity_of(read_only)}/",
+            data={"competitor": "x"},
+        )
+    move = "/api/opportunities/{id}/move/"
+    call("POST", move, 400, path=f"/api/opportunities/{created['id']}/move/", data={"stage": "x"})
+    call(
+        "POST",
+        move,
+        200,
+        path=f"/api/opportunities/{created['id']}/move/",
+        data={"stage": "contacted"},
+    )
+    call("GET", "/api/stages/", 200)
+    call(
+        "GET",
+        "/api/customers/{id}/suggestions/",
+        200,
+        path=f"/api/customers/{editable.pk}/suggestions/",
+    )
+    target = world.target
+    call("GET", "/api/target-lists/", 200)
+    call("GET", "/api/target-lists/{id}/", 200, path=f"/api/target-lists/{target.pk}/")
+    call("GET", "/api/target-lists/{id}/", 404, path="/api/target-lists/999999/")
+    call("GET", "/api/target-entries/", 200, params={"target_list": target.pk})
+    call("GET", "/api/target-entries/", 400, params={"feedback": "maybe"})
+    entry = TargetEntry.objects.get(target_list=target, customer=editable).pk
+    name = "/api/target-entries/{id}/"
+    call("GET", name, 200, path=f"/api/target-entries/{entry}/")
+    call("PATCH", name, 200, path=f"/api/target-entries/{entry}/", data={"feedback": "contacted"})
+    call("PATCH", name, 400, path=f"/api/target-entries/{entry}/", data={"feedback": "nope"})
 
     unreadable = call.client.post("/api/visits/", "<visit/>", content_type="application/xml")
     assert unreadable.status_code == 415
@@ -374,6 +449,12 @@ FUZZ_SETTINGS = hypothesis_settings(
 )
 
 
+def _opportunity_of(customer):
+    from opportunities.models import Opportunity
+
+    return Opportunity.objects.filter(customer=customer).values_list("pk", flat=True).first()
+
+
 def call_and_validate(case, user, world, app):
     from rest_framework.authtoken.models import Token
 
@@ -385,10 +466,13 @@ def call_and_validate(case, user, world, app):
         "reminders": user.reminders.values_list("pk", flat=True).first(),
         "watch-items": world.mine_watch_item,
         "loan-checks": world.mine_loan_check,
+        "opportunities": _opportunity_of(world.mine),
+        "target-lists": world.target.pk,
+        "target-entries": world.target.entries.values_list("pk", flat=True).first(),
     }
     given = (case.path_parameters or {}).get("id")
     if isinstance(given, int) and given % 2 == 0:
-        case.path_parameters["id"] = existing[case.path.split("/")[2]]
+        case.path_parameters["id"] = existing.get(case.path.split("/")[2], given)
     case.call_and_validate(
         app=app,
         headers={"Authorization": f"Token {token.key}"},

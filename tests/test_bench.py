@@ -49,6 +49,13 @@ def run(**changes):
             "escalation_seconds": 2.0,
             "escalation_rerun_created": 0,
         },
+        "opportunities": {
+            "seconds": 50.0,
+            "maturities_created": 10,
+            "suggestions": 30,
+            "rerun_seconds": 5.0,
+            "rerun_created": 0,
+        },
     }
     for key, value in changes.items():
         data[key] = {**data[key], **value} if isinstance(value, dict) else value
@@ -72,6 +79,12 @@ def test_every_budget_is_checked_and_fails_when_missed():
     assert verdicts(run(watch={"rules_seconds": 61.0}))["nightly watch rules"] is False
     assert verdicts(run(watch={"rules_rerun_created": 1}))["nightly watch rules, rerun"] is False
     assert verdicts(run(watch={"escalation_seconds": 10.5}))["escalation run"] is False
+    slow_jobs = run(opportunities={"seconds": 121.0})
+    assert verdicts(slow_jobs)["maturity + suggestion jobs"] is False
+    assert (
+        verdicts(run(opportunities={"rerun_created": 1}))["maturity + suggestion jobs, rerun"]
+        is False
+    )
     skipped = run()
     skipped.pop("reminders")
     skipped["imports"] = {}

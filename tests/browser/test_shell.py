@@ -8,16 +8,24 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NAVIGATION = {
     "rm": (
-        ["我的一天", "客户", "走访", "提醒", "后台任务"],
-        ["My day", "Customers", "Visits", "Reminders", "Background jobs"],
+        ["我的一天", "客户", "走访", "商机", "提醒", "后台任务"],
+        ["My day", "Customers", "Visits", "Pipeline", "Reminders", "Background jobs"],
     ),
     "head": (
-        ["概览", "团队", "客户", "后台任务"],
-        ["Overview", "Team", "Customers", "Background jobs"],
+        ["概览", "团队", "客户", "商机回顾", "后台任务"],
+        ["Overview", "Team", "Customers", "Pipeline review", "Background jobs"],
     ),
     "admin": (
-        ["概览", "客户档案", "导入", "用户", "机构", "后台任务"],
-        ["Overview", "Archive", "Import", "Users", "Branches", "Background jobs"],
+        ["概览", "客户档案", "导入", "商机回顾", "用户", "机构", "后台任务"],
+        [
+            "Overview",
+            "Archive",
+            "Import",
+            "Pipeline review",
+            "Users",
+            "Branches",
+            "Background jobs",
+        ],
     ),
 }
 

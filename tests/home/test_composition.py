@@ -71,6 +71,7 @@ def test_an_installed_module_adds_its_panels_and_navigation_entry(client_for, bo
         "visits-calendar",
         "plugin-index",
         "watchlists-list",
+        "opportunities-board",
         "reminders-inbox",
         "jobs-list",
     ]
@@ -157,6 +158,7 @@ def test_panels_come_in_their_order():
         "visits-today",
         "watchlists-mine",
         "reminders-today",
+        "opportunities-rm",
         "customers-birthdays",
         "customers-maturing",
     ]
@@ -164,6 +166,7 @@ def test_panels_come_in_their_order():
         "watchlists-customer",
         "visits-customer",
         "reminders-customer",
+        "opportunities-customer",
     ]
 
 

@@ -161,6 +161,10 @@ def test_the_kinds_are_registered_by_the_apps_they_are_about():
         "watch_measure": "watchlists.reminder_kinds",
         "loan_check": "watchlists.reminder_kinds",
         "watch_escalated": "watchlists.reminder_kinds",
+        "opportunity_next_step": "opportunities.reminder_kinds",
+        "opportunity_close_passed": "opportunities.reminder_kinds",
+        "opportunity_stale": "opportunities.reminder_kinds",
+        "target_list_deadline": "opportunities.reminder_kinds",
     }
 
 

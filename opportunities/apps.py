@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OpportunitiesConfig(AppConfig):
+    name = "opportunities"
+    verbose_name = _("Opportunities")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import demo, reminder_kinds  # noqa: F401
