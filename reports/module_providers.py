@@ -1,7 +1,7 @@
 """Providers for the modules above the core: each runs only while its app is installed
 (``Provider.active``), and reads the module's tables without the module knowing."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import TruncDate
 
 from .providers import Batch, _cumulative, carry_forward, day_bounds, provider
@@ -64,6 +64,84 @@ def watchlists_provider(batch: Batch):
         ):
             batch.put(r, day, "checks_overdue", n)
     carry_forward(batch, ("checks_overdue",), days)
+
+
+# ---------------------------------------------------------------------------------------------
+# The pipeline (opportunities): amounts credited by the opportunities' splits (the owner's
+# share and each assisting RM's), counts to the owner.
+
+
+@provider("opportunities", module="opportunities")
+def opportunities_provider(batch: Batch):
+    from opportunities.models import Opportunity, OpportunityAssistant
+
+    lo, hi = day_bounds(batch.start, batch.end)
+    owner_part = ExpressionWrapper(
+        F("amount") * F("owner_share") / 100,
+        output_field=DecimalField(max_digits=20, decimal_places=2),
+    )
+    helper_part = ExpressionWrapper(
+        F("opportunity__amount") * F("share") / 100,
+        output_field=DecimalField(max_digits=20, decimal_places=2),
+    )
+    events = {
+        "pipeline_new": ("created_at", Q()),
+        "pipeline_won": ("closed_at", Q(stage__is_won=True)),
+        "pipeline_lost": ("closed_at", Q(stage__is_won=False)),
+    }
+    for code, (field, condition) in events.items():
+        window = {f"{field}__gte": lo, f"{field}__lt": hi}
+        for r, d, amount in (
+            Opportunity.objects.filter(condition, **window)
+            .annotate(d=TruncDate(field))
+            .values("owner", "d")
+            .annotate(total=Sum(owner_part))
+            .values_list("owner", "d", "total")
+        ):
+            batch.add(r, d, code, amount)
+        helper_condition = Q(**{f"opportunity__{k}": v for k, v in window.items()}) & Q(
+            **{f"opportunity__{k}": v for k, v in condition.children}
+        )
+        for r, d, amount in (
+            OpportunityAssistant.objects.filter(helper_condition)
+            .annotate(d=TruncDate(f"opportunity__{field}"))
+            .values("rm", "d")
+            .annotate(total=Sum(helper_part))
+            .values_list("rm", "d", "total")
+        ):
+            batch.add(r, d, code, amount)
+    # Open opportunities at the end of each day, to the owner.
+    everything = Opportunity.objects.all()
+    base = dict(
+        everything.filter(created_at__lt=lo)
+        .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=lo))
+        .values("owner")
+        .annotate(n=Count("id"))
+        .values_list("owner", "n")
+    )
+
+    def by_day(rows, field):
+        return {
+            (r, d): n
+            for r, d, n in rows.annotate(d=TruncDate(field))
+            .values("owner", "d")
+            .annotate(n=Count("id"))
+            .values_list("owner", "d", "n")
+        }
+
+    opened = by_day(everything.filter(created_at__gte=lo, created_at__lt=hi), "created_at")
+    closed = by_day(everything.filter(closed_at__gte=lo, closed_at__lt=hi), "closed_at")
+    _cumulative(batch, base, opened, "opportunities_open", closed)
+    # Open opportunities by stage as they stand now, on the run's state days.
+    stages = list(
+        Opportunity.objects.filter(closed_at__isnull=True)
+        .values("owner", "stage")
+        .annotate(n=Count("id"))
+        .values_list("owner", "stage", "n")
+    )
+    for day in batch.state_days:
+        for r, stage, n in stages:
+            batch.breakdown(r, day, "stage", stage, n)
 
 
 def escalated_warnings(user, team, day):

@@ -4,8 +4,9 @@ Figures come from the daily facts (last full week against the week before); the 
 (tier moves, maturities) are read through ``visible_to(head)`` with a limit.
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db.models import Count, Sum
@@ -100,7 +101,12 @@ def build_pack(user, branch, day: date) -> dict:
     totals = maturing.aggregate(n=Count("id"), amount=Sum("amount"))
     biggest = list(maturing.select_related("customer", "product").order_by("-amount")[:LIST_LENGTH])
     scheme = Scheme.objects.filter(is_active=True).first()
+    pipeline, retained = None, None
+    if apps.is_installed("opportunities"):
+        pipeline, retained = pipeline_section(user, week, maturing)
     return {
+        "pipeline": pipeline,
+        "retained": retained,
         "branch": branch,
         "week": week,
         "figures": figures,
@@ -114,6 +120,42 @@ def build_pack(user, branch, day: date) -> dict:
         "ranking": ranking_moves(user, scheme, day) if scheme else [],
         "day": day,
     }
+
+
+def pipeline_section(user, week, maturing):
+    """Last week's pipeline moves (new, advanced, slipped, won, lost with reasons) of the
+    head's opportunities, and how many maturing holdings already have an open retention
+    opportunity."""
+    from django.db.models import Exists, OuterRef
+
+    from opportunities.models import Change, Opportunity
+
+    opportunities = Opportunity.objects.visible_to(user)
+    tz = timezone.get_current_timezone()
+    start = timezone.make_aware(datetime.combine(week.start, time.min), tz)
+    changes = Change.objects.filter(
+        opportunity__in=opportunities, at__gte=start, at__lt=start + timedelta(days=7)
+    )
+    counts = dict(changes.values("kind").annotate(n=Count("id")).values_list("kind", "n"))
+    kinds = [
+        (Change.Kind.CREATED, _("New")),
+        (Change.Kind.ADVANCED, _("Advanced")),
+        (Change.Kind.CLOSE_PUSHED, _("Slipped")),
+        (Change.Kind.WON, _("Won")),
+        (Change.Kind.LOST, _("Lost")),
+    ]
+    lost = list(
+        changes.filter(kind=Change.Kind.LOST)
+        .select_related("opportunity__customer", "opportunity__lost_reason")
+        .order_by("-at")[:LIST_LENGTH]
+    )
+    retained = maturing.filter(
+        Exists(Opportunity.objects.filter(holding=OuterRef("pk"), closed_at__isnull=True))
+    ).count()
+    return {
+        "counts": [(label, counts.get(kind, 0)) for kind, label in kinds],
+        "lost": lost,
+    }, retained
 
 
 def pack_text(pack) -> str:

@@ -144,6 +144,11 @@ def charts(scope, period, summary):
     tier_names = {str(pk): name for pk, name in AssetTier.objects.values_list("pk", "name")}
     tier_names[""] = _("No tier")
     star_names = {str(v): str(label) for v, label in StarLevel.choices}
+    stage_names = {}
+    if counts.get("stage") and apps.is_installed("opportunities"):
+        from opportunities.models import Stage
+
+        stage_names = dict(Stage.objects.values_list("code", "name"))
     assets = trend(scope.rows, period, "avg_assets")
     deposits = trend(scope.rows, period, "avg_deposits")
     return {
@@ -169,7 +174,7 @@ def charts(scope, period, summary):
             "data": list(counts.get("star", {}).values()),
         },
         "stages": {
-            "labels": list(counts.get("stage", {})),
+            "labels": [stage_names.get(k, k) for k in counts.get("stage", {})],
             "data": list(counts.get("stage", {}).values()),
         },
         "channels": {

@@ -42,3 +42,41 @@ def test_watch_items_new_open_escalated_closed_and_checks_overdue(personas, book
     assert row(D - timedelta(days=1)) == (0, 1, 1, 1, 0)
     assert row(D) == (0, 1, 0, 0, 1)
     assert RmDay.objects.get(rm=personas.rm, day=D).checks_overdue == 1
+
+
+@pytest.mark.skipif(not apps.is_installed("opportunities"), reason="opportunities not installed")
+def test_pipeline_amounts_follow_the_opportunities_splits(personas, book, settings):
+    from opportunities.models import Opportunity, Stage
+    from tests.factories import ProductFactory
+    from tests.opportunities.conftest import ensure_stages, make_opportunity
+
+    ensure_stages()
+    settings.REPORTS_BACKFILL_DAYS = 5
+    wealth = ProductFactory(code="WM", name="稳健理财", category="wealth", risk_level="R1")
+    mine = make_opportunity(book.mine, personas.rm, lines=[(wealth, 100000, 500, False)])
+    shared = make_opportunity(
+        book.assisted, personas.colleague, lines=[(wealth, 200000, 1000, False)],
+        mode="lead", owner_share=60, assistants=[(personas.rm, 40)],
+    )
+    won = Stage.objects.filter(is_won=True).first()
+    lost = Stage.objects.filter(is_final=True, is_won=False).first()
+    Opportunity.objects.filter(pk=mine.pk).update(
+        created_at=at(D - timedelta(days=3)), closed_at=at(D), stage=lost, amount=100000
+    )
+    Opportunity.objects.filter(pk=shared.pk).update(
+        created_at=at(D - timedelta(days=2)), closed_at=at(D - timedelta(days=1)), stage=won,
+        amount=200000,
+    )
+    run_snapshots(D)
+
+    def row(rm, day):
+        r = RmDay.objects.get(rm=rm, day=day)
+        return (r.pipeline_new, r.pipeline_won, r.pipeline_lost, r.opportunities_open)
+
+    assert row(personas.rm, D - timedelta(days=3)) == (100000, 0, 0, 1)
+    # The shared one: 60 % to its owner, 40 % to the assisting rm.
+    assert row(personas.rm, D - timedelta(days=2)) == (80000, 0, 0, 1)
+    assert row(personas.colleague, D - timedelta(days=2)) == (120000, 0, 0, 1)
+    assert row(personas.rm, D - timedelta(days=1)) == (0, 80000, 0, 1)
+    assert row(personas.colleague, D - timedelta(days=1)) == (0, 120000, 0, 0)
+    assert row(personas.rm, D) == (0, 0, 100000, 0)
