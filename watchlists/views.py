@@ -3,7 +3,8 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Concat
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -184,9 +185,14 @@ def _may_see_board(user):
     return user.is_active and (user.sees_branch_subtree or user.is_admin)
 
 
+def _full_name(user_field: str):
+    """A user's name as people read it on the board (姓 + 名), not their login."""
+    return Concat(F(f"{user_field}__last_name"), F(f"{user_field}__first_name"))
+
+
 def _board_counts(user, chosen, branch_ids, today):
-    """{(branch id, level): items}, [(owner username, overdue reviews)], {new, closed} and
-    [(rm username, overdue checks)]: from the snapshot (``board.py``), or from the items
+    """{(branch id, level): items}, [(owner name, overdue reviews)], {new, closed} and
+    [(RM name, overdue checks)]: from the snapshot (``board.py``), or from the items
     themselves when a signal is chosen (a signal is not a dimension of the snapshot)."""
     if chosen["signal"]:
         items = _filtered(WatchItem.objects.visible_to(user), chosen, user)
@@ -199,7 +205,7 @@ def _board_counts(user, chosen, branch_ids, today):
         reviews = list(
             items.filter(review_on__lt=today)
             .order_by()
-            .values_list("owner__username")
+            .values_list(_full_name("owner"))
             .annotate(n=Count("id"))
             .order_by("-n")[:20]
         )
@@ -230,7 +236,7 @@ def _board_counts(user, chosen, branch_ids, today):
         reviews = list(
             rows.filter(overdue_reviews__gt=0)
             .order_by()
-            .values_list("owner__username")
+            .values_list(_full_name("owner"))
             .annotate(n=Sum("overdue_reviews"))
             .order_by("-n")[:20]
         )
@@ -239,7 +245,10 @@ def _board_counts(user, chosen, branch_ids, today):
     if chosen["rm"]:
         checks = checks.filter(rm_id=chosen["rm"])
     overdue_checks = list(
-        checks.order_by().values_list("rm__username").annotate(n=Sum("overdue")).order_by("-n")[:20]
+        checks.order_by()
+        .values_list(_full_name("rm"))
+        .annotate(n=Sum("overdue"))
+        .order_by("-n")[:20]
     )
     week_counts = {"new": counts["new"] or 0, "closed": counts["closed"] or 0}
     return heat, reviews, week_counts, overdue_checks

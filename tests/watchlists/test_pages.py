@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -371,3 +373,17 @@ def test_logging_the_last_measure_plans_the_next(client_for, watch):
     )
     measures = list(watch.mine.measures.order_by("id"))
     assert len(measures) == 2 and measures[0].done_on and measures[1].done_on is None
+
+
+def test_board_names_rms_by_their_names_not_their_logins(client_for, watch, book, personas):
+    from watchlists import board
+
+    WatchItem.objects.filter(customer=book.mine).update(
+        review_on=timezone.localdate() - timedelta(days=3)
+    )
+    board.refresh()
+    response = client_for("head").get(reverse("watchlists-board"))
+    rm = personas.rm
+    names = [name for name, _n in response.context["overdue_reviews"]]
+    assert f"{rm.last_name}{rm.first_name}" in names
+    assert rm.username not in names

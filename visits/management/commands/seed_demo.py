@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.demo import DEMO_PASSWORD, LOGINS, seed_organisation
+from accounts.models import User
 from customers.demo import seed_customers
 from home.registry import demo_seeders
 from reminders.services import generate_reminders
@@ -53,6 +54,20 @@ class Command(BaseCommand):
         for username, last_name, first_name, role, branch_code, _employee_no in LOGINS:
             self.stdout.write(
                 f"  {username:<6} {last_name}{first_name}  {role.label} · {branch_code}"
+            )
+        # Roles a module's demo adds (the risk managers of the watchlists).
+        named = {login[0] for login in LOGINS}
+        others = (
+            User.objects.filter(is_active=True)
+            .exclude(role__in=[User.Role.RM, User.Role.HEAD])
+            .exclude(username__in=named)
+            .select_related("branch")
+            .order_by("role", "username")[:10]
+        )
+        for user in others:
+            self.stdout.write(
+                f"  {user.username:<6} {user.last_name}{user.first_name}"
+                f"  {user.get_role_display()} · {user.branch.code if user.branch else ''}"
             )
 
     def seed_modules(self, *, seed, customers):
