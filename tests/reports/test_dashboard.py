@@ -95,3 +95,10 @@ def test_the_dashboard_query_budget(facts, org, client_for, django_assert_max_nu
     client.get(URL)
     with django_assert_max_num_queries(40):
         client.get(f"{URL}?branch={org.b1.pk}&grain=month&on=2026-01-05")
+
+
+def test_a_risk_manager_reads_the_branch_like_its_head(facts, org, client_for):
+    client = client_for("risk")
+    assert client.get(f"{URL}?branch={org.b1.pk}&grain=month&on=2026-01-05").status_code == 200
+    assert client.get(f"{URL}?branch={org.b2.pk}").status_code == 404
+    assert client.get("/reports/ranking/").status_code == 200

@@ -55,8 +55,12 @@ def test_pipeline_amounts_follow_the_opportunities_splits(personas, book, settin
     wealth = ProductFactory(code="WM", name="稳健理财", category="wealth", risk_level="R1")
     mine = make_opportunity(book.mine, personas.rm, lines=[(wealth, 100000, 500, False)])
     shared = make_opportunity(
-        book.assisted, personas.colleague, lines=[(wealth, 200000, 1000, False)],
-        mode="lead", owner_share=60, assistants=[(personas.rm, 40)],
+        book.assisted,
+        personas.colleague,
+        lines=[(wealth, 200000, 1000, False)],
+        mode="lead",
+        owner_share=60,
+        assistants=[(personas.rm, 40)],
     )
     won = Stage.objects.filter(is_won=True).first()
     lost = Stage.objects.filter(is_final=True, is_won=False).first()
@@ -64,7 +68,9 @@ def test_pipeline_amounts_follow_the_opportunities_splits(personas, book, settin
         created_at=at(D - timedelta(days=3)), closed_at=at(D), stage=lost, amount=100000
     )
     Opportunity.objects.filter(pk=shared.pk).update(
-        created_at=at(D - timedelta(days=2)), closed_at=at(D - timedelta(days=1)), stage=won,
+        created_at=at(D - timedelta(days=2)),
+        closed_at=at(D - timedelta(days=1)),
+        stage=won,
         amount=200000,
     )
     run_snapshots(D)
