@@ -1,8 +1,12 @@
 """Providers for the modules above the core: each runs only while its app is installed
 (``Provider.active``), and reads the module's tables without the module knowing."""
 
+from datetime import timedelta
+
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import TruncDate
+
+from customers.models import Customer
 
 from .providers import Batch, _cumulative, carry_forward, day_bounds, provider
 
@@ -144,6 +148,77 @@ def opportunities_provider(batch: Batch):
             batch.breakdown(r, day, "stage", stage, n)
 
 
+# ---------------------------------------------------------------------------------------------
+# Complaints (service): received and overdue to the customer's primary RM; upheld service-cause
+# complaints to the RM complained about (quality evidence against them).
+
+
+@provider("service", module="service")
+def service_provider(batch: Batch):
+    from service.models import Ticket, TicketType
+
+    lo, hi = day_bounds(batch.start, batch.end)
+    complaints = Ticket.objects.filter(ticket_type=TicketType.COMPLAINT)
+    for r, d, n in (
+        complaints.filter(received_at__gte=lo, received_at__lt=hi, customer__isnull=False)
+        .annotate(d=TruncDate("received_at"))
+        .values("customer__primary_rm", "d")
+        .annotate(n=Count("id"))
+        .values_list("customer__primary_rm", "d", "n")
+    ):
+        batch.add(r, d, "complaints_received", n)
+    for r, d, n in (
+        complaints.filter(
+            closed_at__gte=lo,
+            closed_at__lt=hi,
+            upheld=True,
+            cause_class=Ticket.CauseClass.SERVICE,
+            subject_rm__isnull=False,
+        )
+        .annotate(d=TruncDate("closed_at"))
+        .values("subject_rm", "d")
+        .annotate(n=Count("id"))
+        .values_list("subject_rm", "d", "n")
+    ):
+        batch.add(r, d, "complaints_upheld", n)
+    # Unanswered past their time limit at the end of the day.
+    days = set(batch.state_days)
+    for day in days:
+        _lo, end = day_bounds(day, day)
+        for r, n in (
+            complaints.filter(customer__isnull=False, due_at__lt=end, received_at__lt=end)
+            .filter(Q(answered_at__isnull=True) | Q(answered_at__gte=end))
+            .values("customer__primary_rm")
+            .annotate(n=Count("id"))
+            .values_list("customer__primary_rm", "n")
+        ):
+            batch.put(r, day, "complaints_overdue", n)
+    carry_forward(batch, ("complaints_overdue",), days)
+
+
+NEAR_LIMIT_DAYS = 3
+
+
+def complaints_near_limit(user, team, day):
+    """Today board: the head's customers' complaints still unanswered whose time limit is
+    within three days (or past), by primary RM."""
+    from service.models import Ticket, TicketType
+
+    _lo, limit = day_bounds(day, day + timedelta(days=NEAR_LIMIT_DAYS - 1))
+    return dict(
+        Ticket.objects.filter(
+            ticket_type=TicketType.COMPLAINT,
+            customer__in=Customer.objects.visible_to(user),
+            answered_at__isnull=True,
+            closed_at__isnull=True,
+            due_at__lt=limit,
+        )
+        .values("customer__primary_rm")
+        .annotate(n=Count("id"))
+        .values_list("customer__primary_rm", "n")
+    )
+
+
 def escalated_warnings(user, team, day):
     """Today board: escalated watch items of the head's customers, by primary RM."""
     from watchlists.models import WatchItem
@@ -165,4 +240,6 @@ def today_columns():
     columns = {}
     if apps.is_installed("watchlists"):
         columns["watch_escalated"] = (_("Escalated warnings"), escalated_warnings)
+    if apps.is_installed("service"):
+        columns["complaints_near_limit"] = (_("Complaints near their limit"), complaints_near_limit)
     return columns

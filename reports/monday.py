@@ -104,7 +104,9 @@ def build_pack(user, branch, day: date) -> dict:
     pipeline, retained = None, None
     if apps.is_installed("opportunities"):
         pipeline, retained = pipeline_section(user, week, maturing)
+    complaints = complaints_section(user, day) if apps.is_installed("service") else None
     return {
+        "complaints": complaints,
         "pipeline": pipeline,
         "retained": retained,
         "branch": branch,
@@ -156,6 +158,26 @@ def pipeline_section(user, week, maturing):
         "counts": [(label, counts.get(kind, 0)) for kind, label in kinds],
         "lost": lost,
     }, retained
+
+
+def complaints_section(user, day):
+    """Complaints of the head's customers still unanswered with their time limit in the
+    coming week (or past): how many, and the nearest few."""
+    from service.models import Ticket, TicketType
+
+    tz = timezone.get_current_timezone()
+    limit = timezone.make_aware(datetime.combine(day + timedelta(days=7), time.min), tz)
+    near = Ticket.objects.filter(
+        ticket_type=TicketType.COMPLAINT,
+        customer__in=Customer.objects.visible_to(user),
+        answered_at__isnull=True,
+        closed_at__isnull=True,
+        due_at__lt=limit,
+    )
+    return {
+        "count": near.count(),
+        "nearest": list(near.select_related("customer").order_by("due_at")[:LIST_LENGTH]),
+    }
 
 
 def pack_text(pack) -> str:
