@@ -86,3 +86,44 @@ def test_pipeline_amounts_follow_the_opportunities_splits(personas, book, settin
     assert row(personas.rm, D - timedelta(days=1)) == (0, 80000, 0, 1)
     assert row(personas.colleague, D - timedelta(days=1)) == (0, 120000, 0, 0)
     assert row(personas.rm, D) == (0, 0, 100000, 0)
+
+
+@pytest.mark.skipif(not apps.is_installed("service"), reason="service not installed")
+def test_complaints_received_overdue_and_upheld_against_the_rm(personas, book, org, settings):
+    from service.models import Ticket
+
+    settings.REPORTS_BACKFILL_DAYS = 5
+
+    def complaint(**extra):
+        values = {
+            "ticket_type": "complaint",
+            "customer": book.mine,
+            "channel": "phone",
+            "content": "柜台等候时间太长",
+            "received_by": personas.head,
+            "handling_unit": org.b1,
+        }
+        values.update(extra)
+        return Ticket.objects.create(**values)
+
+    complaint(received_at=at(D - timedelta(days=3)), due_at=at(D - timedelta(days=1)))
+    complaint(
+        received_at=at(D - timedelta(days=2)),
+        due_at=at(D + timedelta(days=10)),
+        answered_at=at(D - timedelta(days=1)),
+        closed_at=at(D),
+        state="closed",
+        cause_class="service",
+        upheld=True,
+        subject_rm=personas.colleague,
+    )
+    run_snapshots(D)
+
+    def row(rm, day):
+        r = RmDay.objects.get(rm=rm, day=day)
+        return (r.complaints_received, r.complaints_overdue, r.complaints_upheld)
+
+    assert row(personas.rm, D - timedelta(days=3)) == (1, 0, 0)
+    assert row(personas.rm, D - timedelta(days=2)) == (1, 0, 0)
+    assert row(personas.rm, D) == (0, 1, 0)  # the first, unanswered past its limit
+    assert row(personas.colleague, D) == (0, 0, 1)
