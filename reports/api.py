@@ -10,10 +10,12 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.api_schema import ERROR_DESCRIPTIONS, ApiSchema
+
 from . import measures as M
 from . import scorecards
-from .figures import GRAINS, parse_period, with_comparisons
-from .scope import id_param, scope_for
+from .figures import FIRST_YEAR, GRAINS, LAST_YEAR, Period, with_comparisons
+from .scope import scope_for
 from .scoring import scheme_period
 from .views import shown
 
@@ -26,12 +28,51 @@ MEASURE_PARAMS = [
 ]
 
 
+class ScopedQuerySchema(ApiSchema):
+    """These operations name a branch, an RM or a scheme in the query: out of the caller's
+    scope (or missing) answers 404, as it would in the path."""
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is not None:
+            operation["responses"]["404"] = {
+                **operation["responses"]["401"],
+                "description": ERROR_DESCRIPTIONS["404"],
+            }
+        return operation
+
+
+def whole_number(request, name) -> int | None:
+    """An id from the query string: None when absent, 400 when it is not a whole number."""
+    raw = request.query_params.get(name, "")
+    if raw == "":
+        return None
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        raise exceptions.ValidationError({name: [_("Enter a whole number.")]})
+    return int(raw)
+
+
+def day_param(request) -> date | None:
+    raw = request.query_params.get("on")
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError as error:
+        raise exceptions.ValidationError({"on": [_("Enter a valid date.")]}) from error
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise exceptions.ValidationError({"on": [_("Enter a valid date.")]})
+    return day
+
+
 def _number(value):
     return None if value is None else str(value)
 
 
 class MeasuresView(APIView):
     """Figures of the caller's scope (a branch's subtree or one RM) for a period."""
+
+    schema = ScopedQuerySchema()
 
     @extend_schema(parameters=MEASURE_PARAMS, responses={200: dict})
     def get(self, request):
@@ -43,18 +84,13 @@ class MeasuresView(APIView):
             raise exceptions.ValidationError(
                 {"grain": [_("Use day, week, month, quarter or year.")]}
             )
-        on = request.query_params.get("on")
-        if on:
-            try:
-                date.fromisoformat(on)
-            except ValueError as error:
-                raise exceptions.ValidationError({"on": [_("Enter a valid date.")]}) from error
+        day = day_param(request) or timezone.localdate()
         scope = scope_for(
             request.user,
-            branch_id=id_param(request, "branch"),
-            rm_id=id_param(request, "rm"),
+            branch_id=whole_number(request, "branch"),
+            rm_id=whole_number(request, "rm"),
         )
-        period = parse_period(grain, on, timezone.localdate())
+        period = Period.of(grain, day)
         rows = [
             {
                 "measure": r["measure"],
@@ -86,6 +122,8 @@ class MeasuresView(APIView):
 class ScorecardsView(APIView):
     """The caller's own scorecard (an RM) or those of the RMs in their subtree (a head)."""
 
+    schema = ScopedQuerySchema()
+
     @extend_schema(
         parameters=[
             OpenApiParameter("scheme", int, description="Default: the scheme of your line."),
@@ -94,12 +132,8 @@ class ScorecardsView(APIView):
         responses={200: dict},
     )
     def get(self, request):
-        on = request.query_params.get("on")
-        try:
-            day = date.fromisoformat(on) if on else timezone.localdate()
-        except ValueError as error:
-            raise exceptions.ValidationError({"on": [_("Enter a valid date.")]}) from error
-        scheme = scorecards.scheme_for(request.user, id_param(request, "scheme"))
+        day = day_param(request) or timezone.localdate()
+        scheme = scorecards.scheme_for(request.user, whole_number(request, "scheme"))
         cards = scorecards.visible_cards(request.user, scorecards.assessment(scheme, day))
         period = scheme_period(scheme, day)
         return Response(

@@ -21,6 +21,8 @@ from . import measures as M
 from .models import SnapshotDay
 
 GRAINS = ("day", "week", "month", "quarter", "year")
+# Days a report may be asked about (a period and the year before it must exist).
+FIRST_YEAR, LAST_YEAR = 1901, 2099
 ZERO = Decimal("0")
 
 
@@ -86,6 +88,8 @@ def parse_period(grain: str | None, on: str | None, default: date) -> Period:
     try:
         day = date.fromisoformat(on) if on else default
     except ValueError:
+        day = default
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
         day = default
     return Period.of(grain, day)
 

@@ -21,7 +21,7 @@ from customers.models import AssetTier, Customer, StarLevel
 from . import measures as M
 from . import scorecards, services
 from .caching import remember
-from .figures import GRAINS, figures, parse_period, trend, with_comparisons
+from .figures import FIRST_YEAR, GRAINS, LAST_YEAR, figures, parse_period, trend, with_comparisons
 from .models import (
     BranchDay,
     Breakdown,
@@ -270,9 +270,12 @@ def export_table(which, scope, period, summary, columns, units, rms):
 def _assessment_day(request):
     raw = request.GET.get("on", "")
     try:
-        return date.fromisoformat(raw) if raw else timezone.localdate()
+        day = date.fromisoformat(raw) if raw else timezone.localdate()
     except ValueError as error:
         raise Http404 from error
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise Http404
+    return day
 
 
 @login_required
