@@ -119,6 +119,11 @@ def main() -> int:
         log("opportunity jobs")
         run["opportunities"] = jobs.opportunity_jobs()
         log(f"opportunity jobs: {run['opportunities']}")
+    if "service" not in skip:
+        jobs.vacuum(dsn)
+        log("complaint clock")
+        run["service"] = jobs.ticket_clock()
+        log(f"complaint clock: {run['service']}")
     if "reports" not in skip:
         jobs.vacuum(dsn)
         log("reports snapshot")
@@ -195,9 +200,8 @@ def checks(run: dict) -> list[dict]:
             )
         )
     out += jobs.watch_checks(run, check)
-    from .jobs import opportunity_checks
-
-    out += opportunity_checks(run, check)
+    out += jobs.opportunity_checks(run, check)
+    out += jobs.service_checks(run, check)
     out += jobs.snapshot_checks(run.get("reports_snapshot"), check)
     if not run["imports"]:
         out.append(check("imports", False, "skipped", "≥ 5,000 rows/s, < 500 MB"))

@@ -158,6 +158,7 @@ def endpoints(personas: dict[str, Persona]) -> list[Endpoint]:
             out.append(Endpoint("visit brief", key, False, _rotate("/visits/{}/brief/", p.visits)))
             out.append(Endpoint("reminders inbox", key, False, ["/reminders/"]))
         out += watch_endpoints(key)
+        out += service_endpoints(key)
         out += report_endpoints(key)
     out += opportunity_endpoints(personas)
     return out
@@ -221,6 +222,19 @@ def watch_endpoints(key: str) -> list[Endpoint]:
             Endpoint("API watch items", key, True, ["/api/watch-items/"], 200, floor=True),
         ]
     return [Endpoint("branch board", key, False, ["/watchlists/board/"])]
+
+
+def service_endpoints(key: str) -> list[Endpoint]:
+    """The ticket lists (issue 15: p95 within 100 ms at a million customers with 100,000
+    tickets): my tickets or my team's by time left, and the API list; the month's statistics
+    without a budget."""
+    view = "mine" if key == "rm" else "team"
+    return [
+        Endpoint("ticket list", key, False, [f"/service/?view={view}"], 100, floor=True),
+        Endpoint("ticket list, all states", key, False, [f"/service/?view={view}&state=all"], 100),
+        Endpoint("API tickets", key, True, ["/api/tickets/"], 100, floor=True),
+        Endpoint("complaint statistics", key, False, ["/service/statistics/"]),
+    ]
 
 
 def mix_paths(p: Persona, rng: random.Random) -> list[tuple[dict, str]]:

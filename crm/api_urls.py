@@ -7,6 +7,7 @@ from customers import api as customers_api
 from opportunities import api as opportunities_api
 from reminders import api as reminders_api
 from reports import api as reports_api
+from service import api as service_api
 from visits import api as visits_api
 from watchlists import api as watchlists_api
 
@@ -21,6 +22,9 @@ router.register("target-lists", opportunities_api.TargetListViewSet, basename="a
 router.register(
     "target-entries", opportunities_api.TargetEntryViewSet, basename="api-target-entries"
 )
+router.register("tickets", service_api.TicketViewSet, basename="api-tickets")
+router.register("care-actions", service_api.CareActionViewSet, basename="api-care-actions")
+router.register("gifts", service_api.GiftViewSet, basename="api-gifts")
 
 urlpatterns = [
     path("me/", accounts_api.MeView.as_view(), name="api-me"),

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "notifications",
     "watchlists",
     "opportunities",
+    "service",
     "reports",
     "home",  # the role home pages and the navigation, composed of what the apps above add
 ]
@@ -265,6 +266,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name across modules get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "ProductCategoryEnum": "customers.models.Product.Category",
+        "TicketCategoryEnum": "service.models.Ticket.Category",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------

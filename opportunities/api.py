@@ -159,7 +159,7 @@ class OpportunitySerializer(serializers.ModelSerializer):
         return attrs
 
 
-class MoveSerializer(serializers.Serializer):
+class OpportunityMoveSerializer(serializers.Serializer):
     stage = serializers.SlugRelatedField(slug_field="code", queryset=Stage.objects.all())
     lost_reason = serializers.PrimaryKeyRelatedField(
         queryset=LostReason.objects.filter(is_active=True), required=False, allow_null=True
@@ -260,7 +260,7 @@ class OpportunityViewSet(
         )
         serializer.instance = self.get_queryset().get(pk=opportunity.pk)
 
-    @extend_schema(request=MoveSerializer, responses=OpportunitySerializer)
+    @extend_schema(request=OpportunityMoveSerializer, responses=OpportunitySerializer)
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
         """Move to another stage. Refused with 400 and a field error (nothing changes) when a
@@ -269,7 +269,7 @@ class OpportunityViewSet(
         opportunity = self.get_object()
         if not opportunity.editable_by(request.user):
             raise exceptions.PermissionDenied
-        body = MoveSerializer(data=request.data)
+        body = OpportunityMoveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
         try:

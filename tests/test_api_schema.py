@@ -30,6 +30,7 @@ from customers.models import AssetTier, Product, Relation
 from opportunities.models import TargetEntry, TargetList
 from opportunities.services import create_opportunity
 from reminders.models import Reminder
+from service.models import CareAction, Gift, Ticket
 from tests.conftest import CUSTOMER_SCOPE, PERSONAS
 from tests.factories import HoldingFactory, VisitFactory
 
@@ -160,6 +161,22 @@ def world(personas, book):
     book.mine_watch_item = _first_of("WatchItem", book.mine)
     book.mine_loan_check = _first_of("LoanCheck", book.mine)
     book.target = target
+    ticket = Ticket.objects.create(
+        ticket_type="complaint",
+        customer=book.mine,
+        channel="branch",
+        content="投诉",
+        received_by=personas.rm,
+        handler=personas.rm,
+        handling_unit=personas.rm.branch,
+        due_at=timezone.now() + timedelta(days=15),
+    )
+    CareAction.objects.create(
+        customer=book.mine, kind="card", occasion="birthday", by=ticket.handler
+    )
+    Gift.objects.create(
+        customer=book.mine, item="鲜花", value=100, occasion="生日", recorded_by=ticket.handler
+    )
     return book
 
 
@@ -381,6 +398,7 @@ def test_every_operation_answers_as_the_schema_says(
     call("GET", name, 200, path=f"/api/target-entries/{entry}/")
     call("PATCH", name, 200, path=f"/api/target-entries/{entry}/", data={"feedback": "contacted"})
     call("PATCH", name, 400, path=f"/api/target-entries/{entry}/", data={"feedback": "nope"})
+    service_operations(call, persona, editable)
 
     call("GET", "/api/reports/measures/", 200, params={"grain": "month"})
     call("GET", "/api/scorecards/", 200)
@@ -395,6 +413,43 @@ def test_every_operation_answers_as_the_schema_says(
     anonymous("POST", "/api/visits/", 401, data=planned)
 
     assert call.seen == operations(openapi)
+
+
+def service_operations(call, persona, editable):
+    """Tickets, care actions and gifts (the service module)."""
+    body = {"type": "complaint", "customer": editable.pk, "channel": "phone", "content": "投诉"}
+    ticket = call("POST", "/api/tickets/", 201, data=body)
+    call("POST", "/api/tickets/", 400, data={**body, "customer": None})
+    call("GET", "/api/tickets/", 200)
+    call("GET", "/api/tickets/", 400, params={"type": "nope"})
+    one, path = "/api/tickets/{id}/", f"/api/tickets/{ticket['id']}/"
+    call("GET", one, 200, path=path)
+    call("GET", one, 404, path="/api/tickets/999999/")
+    call("PATCH", one, 200, path=path, data={"remedy": "致歉"})
+    call("PATCH", one, 400, path=path, data={"cause_class": "nope"})
+    move, path = "/api/tickets/{id}/move/", f"/api/tickets/{ticket['id']}/move/"
+    call("POST", move, 400, path=path, data={"to": "nope"})
+    call("POST", move, 200, path=path, data={"to": "in_hand"})
+
+    care = {"customer": editable.pk, "kind": "card", "occasion": "birthday"}
+    action = call("POST", "/api/care-actions/", 201, data=care)
+    call("POST", "/api/care-actions/", 400, data={**care, "kind": "nope"})
+    call("GET", "/api/care-actions/", 200)
+    one = "/api/care-actions/{id}/"
+    call("GET", one, 200, path=f"/api/care-actions/{action['id']}/")
+    call("GET", one, 404, path="/api/care-actions/999999/")
+
+    gift = {"customer": editable.pk, "item": "茶叶", "value": "500.00", "occasion": "春节"}
+    created = call("POST", "/api/gifts/", 201, data=gift)
+    call("POST", "/api/gifts/", 400, data={**gift, "value": "-1"})
+    call("GET", "/api/gifts/", 200)
+    one = "/api/gifts/{id}/"
+    call("GET", one, 200, path=f"/api/gifts/{created['id']}/")
+    call("GET", one, 404, path="/api/gifts/999999/")
+    give = "/api/gifts/{id}/give/"
+    call("POST", give, 400, path=f"/api/gifts/{created['id']}/give/", data={})
+    # Nobody approves their own gift; an RM approves none.
+    call("POST", "/api/gifts/{id}/approve/", 403, path=f"/api/gifts/{created['id']}/approve/")
 
 
 def test_every_operation_documents_its_errors_in_the_one_shape(openapi):
@@ -472,6 +527,9 @@ def call_and_validate(case, user, world, app):
         "opportunities": _opportunity_of(world.mine),
         "target-lists": world.target.pk,
         "target-entries": world.target.entries.values_list("pk", flat=True).first(),
+        "tickets": Ticket.objects.values_list("pk", flat=True).first(),
+        "care-actions": CareAction.objects.values_list("pk", flat=True).first(),
+        "gifts": Gift.objects.values_list("pk", flat=True).first(),
     }
     given = (case.path_parameters or {}).get("id")
     if isinstance(given, int) and given % 2 == 0:

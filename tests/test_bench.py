@@ -64,6 +64,7 @@ def run(**changes):
             "rerun_days": 0,
             "rerun_rows": 0,
         },
+        "service": {"seconds": 2.0, "created": 40, "rerun_seconds": 1.0, "rerun_created": 0},
     }
     for key, value in changes.items():
         data[key] = {**data[key], **value} if isinstance(value, dict) else value
@@ -97,6 +98,9 @@ def test_every_budget_is_checked_and_fails_when_missed():
         verdicts(run(reports_snapshot={"seconds": 301.0}))["reports snapshot, one night"] is False
     )
     assert verdicts(run(reports_snapshot={"rerun_rows": 1}))["reports snapshot, rerun"] is False
+    assert verdicts(run())["complaint clock"] is True
+    assert verdicts(run(service={"seconds": 10.5}))["complaint clock"] is False
+    assert verdicts(run(service={"rerun_created": 1}))["complaint clock"] is False
     skipped = run()
     skipped.pop("reminders")
     skipped["imports"] = {}

@@ -155,7 +155,7 @@ class MeasureSerializer(serializers.ModelSerializer):
             self.fields["owner"].queryset = owner_choices(item)
 
 
-class MoveSerializer(serializers.Serializer):
+class WatchItemMoveSerializer(serializers.Serializer):
     # Every state but "open", to which nothing moves back.
     to = serializers.ChoiceField(choices=WatchItem.State.choices[1:])
     reason = serializers.CharField(required=False, allow_blank=True, default="")
@@ -265,13 +265,13 @@ class WatchItemViewSet(
         measure = services.add_measure(actor=request.user, item=item, **data)
         return Response(MeasureSerializer(measure).data, status=201)
 
-    @extend_schema(request=MoveSerializer, responses=WatchItemSerializer)
+    @extend_schema(request=WatchItemMoveSerializer, responses=WatchItemSerializer)
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
         """Move the item to another state with a reason (closing needs one; `exited` needs
         `exposure_reduced`)."""
         item = self.get_object()
-        serializer = MoveSerializer(data=request.data)
+        serializer = WatchItemMoveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             with transaction.atomic():

@@ -73,6 +73,7 @@ def test_an_installed_module_adds_its_panels_and_navigation_entry(client_for, bo
         "watchlists-list",
         "opportunities-board",
         "reminders-inbox",
+        "service-list",
         "reports-scorecard",
         "jobs-list",
     ]
@@ -162,12 +163,14 @@ def test_panels_come_in_their_order():
         "opportunities-rm",
         "customers-birthdays",
         "customers-maturing",
+        "service-my-tickets",
     ]
     assert [panel.key for panel in panels_for(CUSTOMER_360, "head")] == [
         "watchlists-customer",
         "visits-customer",
         "reminders-customer",
         "opportunities-customer",
+        "service-customer",
     ]
 
 

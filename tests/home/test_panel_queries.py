@@ -47,6 +47,8 @@ PANEL_BUDGETS = {
     "opportunities-head": ("head", 3),
     "opportunities-customer": ("rm", 4),
     "opportunities-visit": ("rm", 3),
+    "service-customer": ("rm", 4),
+    "service-my-tickets": ("rm", 2),
 }
 
 

@@ -165,6 +165,12 @@ def test_the_kinds_are_registered_by_the_apps_they_are_about():
         "opportunity_close_passed": "opportunities.reminder_kinds",
         "opportunity_stale": "opportunities.reminder_kinds",
         "target_list_deadline": "opportunities.reminder_kinds",
+        "ticket_near_limit": "service.reminder_kinds",
+        "ticket_past_limit": "service.reminder_kinds",
+        "ticket_escalated": "service.reminder_kinds",
+        "rectification_due": "service.reminder_kinds",
+        "care_list_ready": "service.reminder_kinds",
+        "thank_you_due": "service.reminder_kinds",
     }
 
 
