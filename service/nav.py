@@ -6,6 +6,6 @@ register_nav_entry(
     url_name="service-list",
     label=_("Service"),
     roles={"rm", "head", "admin"},
-    order=40,
+    order=37,
     module=__name__,
 )

@@ -72,8 +72,8 @@ def test_an_installed_module_adds_its_panels_and_navigation_entry(client_for, bo
         "plugin-index",
         "watchlists-list",
         "opportunities-board",
-        "reminders-inbox",
         "service-list",
+        "reminders-inbox",
         "reports-scorecard",
         "jobs-list",
     ]
