@@ -84,7 +84,9 @@ def runs(days: list[date]) -> list[tuple[date, date]]:
 
 def rm_branches() -> dict:
     return dict(
-        User.objects.filter(role=User.Role.RM, branch__isnull=False).values_list("pk", "branch_id")
+        User.objects.filter(role=User.Role.RM, is_active=True, branch__isnull=False).values_list(
+            "pk", "branch_id"
+        )
     )
 
 
