@@ -130,54 +130,34 @@ def _cumulative(batch, base: dict, by_day: dict, code: str, minus: dict | None =
 
 @provider("customers")
 def customers_provider(batch: Batch):
+    """New customers by the day they were filed; the book (customers, products held,
+    complete files) as it stands when the snapshot is taken, like the tier mix: the nightly
+    run writes the day just ended, and a catch-up after an outage (or the first run's
+    backfill) writes the book as it stands for each of its days."""
     from customers.models import Customer, Holding
 
     lo, hi = day_bounds(batch.start, batch.end)
     everyone = Customer.objects.all()
-    base = dict(
-        everyone.filter(created_at__lt=lo)
-        .filter(Q(archived_at__isnull=True) | Q(archived_at__gte=lo))
-        .values("primary_rm")
-        .annotate(n=Count("id"))
-        .values_list("primary_rm", "n")
-    )
-    created = {
-        (rm, day): n
-        for rm, day, n in everyone.filter(created_at__gte=lo, created_at__lt=hi)
+    for rm, day, n in (
+        everyone.filter(created_at__gte=lo, created_at__lt=hi)
         .annotate(d=TruncDate("created_at"))
         .values("primary_rm", "d")
         .annotate(n=Count("id"))
         .values_list("primary_rm", "d", "n")
-    }
-    archived = {
-        (rm, day): n
-        for rm, day, n in everyone.filter(archived_at__gte=lo, archived_at__lt=hi)
-        .annotate(d=TruncDate("archived_at"))
-        .values("primary_rm", "d")
-        .annotate(n=Count("id"))
-        .values_list("primary_rm", "d", "n")
-    }
-    _cumulative(batch, base, created, "customers", archived)
-    for (rm, day), n in created.items():
+    ):
         batch.add(rm, day, "customers_new", n)
-
-    live_holdings = Holding.objects.filter(
-        status=Holding.Status.ACTIVE, customer__archived_at__isnull=True
-    )
-    held_before = dict(
-        live_holdings.filter(Q(opened_on__isnull=True) | Q(opened_on__lt=batch.start))
+    live = everyone.filter(archived_at__isnull=True)
+    book = dict(live.values("primary_rm").annotate(n=Count("id")).values_list("primary_rm", "n"))
+    held = dict(
+        Holding.objects.filter(status=Holding.Status.ACTIVE, customer__archived_at__isnull=True)
         .values("customer__primary_rm")
         .annotate(n=Count("id"))
         .values_list("customer__primary_rm", "n")
     )
-    opened = {
-        (rm, day): n
-        for rm, day, n in live_holdings.filter(opened_on__gte=batch.start, opened_on__lte=batch.end)
-        .values("customer__primary_rm", "opened_on")
-        .annotate(n=Count("id"))
-        .values_list("customer__primary_rm", "opened_on", "n")
-    }
-    _cumulative(batch, held_before, opened, "holdings")
+    for rm_id in batch.rm_branch:
+        for day in batch.days:
+            batch.put(rm_id, day, "customers", book.get(rm_id, 0))
+            batch.put(rm_id, day, "holdings", held.get(rm_id, 0))
 
     # A complete file: a way to reach the customer and the identity the rules require.
     complete = dict(
@@ -350,7 +330,7 @@ def coverage_counts(day: date) -> dict:
         under |= target
         overdue |= target & ~Exists(recent)
     rows = (
-        Customer.objects.filter(archived_at__isnull=True, created_at__lt=end)
+        Customer.objects.filter(archived_at__isnull=True)
         .filter(under)
         .values("primary_rm")
         .annotate(due=Count("id"), met=Count("id", filter=~overdue))

@@ -78,8 +78,8 @@ def test_customers_new_and_visits_by_channel(personas, book, short_backfill):
     )
     assert row.diary_days == 1
     assert fact(personas.rm, day - timedelta(days=1), "diary_days") == 0
-    # The book's customers were filed today, after that day: only the new one counts.
-    assert row.customers == 1
+    # The book as it stands: mine and the new one (the archived one is not counted).
+    assert row.customers == 2
 
 
 def test_tier_moves_up_and_down(personas, book, short_backfill):
