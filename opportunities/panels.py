@@ -4,14 +4,15 @@ page, and a "new opportunity from this visit" button on the visit brief."""
 
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery, Sum
 from django.utils import timezone
 
-from customers.models import Holding
+from accounts.models import Branch
+from customers.models import Customer, Holding
 from home.registry import CUSTOMER_360, HEAD_HOME, RM_HOME, VISIT_BRIEF, register_panel
 
 from . import nightly, review, services
-from .models import Change, Opportunity, Suggestion
+from .models import Change, Opportunity, PipelineFigure, Suggestion
 
 PANEL_ROWS = 5
 
@@ -45,8 +46,9 @@ def rm_pipeline(user):
     maturing = list(
         _uncovered_maturities(
             Holding.objects.filter(
-                customer__primary_rm=user,
-                customer__archived_at__isnull=True,
+                # From the RM's own book (their scope), not from the bank's maturities: at a
+                # million customers the join the other way read every maturing holding.
+                customer__in=Customer.objects.visible_to(user).active().filter(primary_rm=user),
                 status=Holding.Status.ACTIVE,
                 matures_on__gte=today,
                 matures_on__lte=today + timedelta(days=nightly.maturity_window_days()),
@@ -68,18 +70,21 @@ def rm_pipeline(user):
     order=25,
 )
 def head_week(user):
-    """The week's new, won and lost opportunities in the head's subtree: two queries."""
-    week_ago = timezone.now() - timedelta(days=7)
-    scoped = Opportunity.objects.visible_to(user)
+    """The seven days' new, won and lost opportunities in the head's subtree, from last
+    night's figures (``PipelineFigure`` week rows, as the pipeline review reads them): one
+    small grouped read, whatever the number of opportunities. Counting them live read every
+    change of the week against the whole subtree (over a second at a million customers)."""
+    latest = PipelineFigure.objects.order_by("-day").values("day")[:1]
+    figures = PipelineFigure.objects.filter(
+        kind=PipelineFigure.Kind.WEEK,
+        day=Subquery(latest),
+        branch__in=Branch.objects.visible_to(user),
+    )
     counts = dict(
-        Change.objects.filter(at__gte=week_ago, opportunity__in=scoped)
-        .values("kind")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list("kind", "n")
+        figures.values("stage_id").annotate(n=Sum("n")).order_by().values_list("stage_id", "n")
     )
     return {
-        "week_new": scoped.filter(created_at__gte=week_ago).count(),
+        "week_new": counts.get(Change.Kind.CREATED, 0),
         "week_won": counts.get(Change.Kind.WON, 0),
         "week_lost": counts.get(Change.Kind.LOST, 0),
     }

@@ -43,7 +43,7 @@ PANEL_BUDGETS = {
     "watchlists-brief": ("rm", 1),
     "watchlists-customer": ("rm", 2),
     "watchlists-mine": ("rm", 4),
-    "opportunities-rm": ("rm", 3),
+    "opportunities-rm": ("rm", 4),
     "opportunities-head": ("head", 3),
     "opportunities-customer": ("rm", 4),
     "opportunities-visit": ("rm", 3),
