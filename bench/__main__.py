@@ -124,6 +124,11 @@ def main() -> int:
         log("complaint clock")
         run["service"] = jobs.ticket_clock()
         log(f"complaint clock: {run['service']}")
+    if "reports" not in skip:
+        jobs.vacuum(dsn)
+        log("reports snapshot")
+        run["reports_snapshot"] = jobs.snapshot_job()
+        log(f"reports snapshot: {run['reports_snapshot']}")
     run["imports"] = {}
     if "imports" not in skip:
         from accounts.models import User
@@ -197,6 +202,7 @@ def checks(run: dict) -> list[dict]:
     out += jobs.watch_checks(run, check)
     out += jobs.opportunity_checks(run, check)
     out += jobs.service_checks(run, check)
+    out += jobs.snapshot_checks(run.get("reports_snapshot"), check)
     if not run["imports"]:
         out.append(check("imports", False, "skipped", "≥ 5,000 rows/s, < 500 MB"))
     for ext, i in run["imports"].items():

@@ -46,6 +46,12 @@ TOUCHED = [
     "opportunities_crosssellsnapshot",
     "opportunities_nightlyrun",
     "opportunities_pipelinefigure",
+    # snapshot_job (reports)
+    "reports_rmday",
+    "reports_branchday",
+    "reports_breakdown",
+    "reports_snapshotday",
+    "reports_figurecache",
 ]
 
 
@@ -375,5 +381,60 @@ def watch_checks(run: dict, check) -> list[dict]:
             w["escalation_seconds"] <= 10 and w["escalation_rerun_created"] == 0,
             f"{w['escalation_seconds']} s, {w['escalated']:,} climbed",
             "≤ 10 s, rerun creates nothing",
+        ),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# The reports' nightly snapshot (issue 14: ≤ 5 minutes at a million customers)
+
+SNAPSHOT_BUDGET_SECONDS = 300
+
+
+def snapshot_job() -> dict:
+    """The next day not written yet (every provider, every RM and branch), then the same
+    run again, which must claim nothing; rolled back."""
+    from reports.models import RmDay, SnapshotDay
+    from reports.snapshots import run_snapshots
+
+    last = SnapshotDay.objects.filter(finished_at__isnull=False).aggregate(m=Max("day"))["m"]
+    day = (last or timezone.localdate() - timedelta(days=2)) + timedelta(days=1)
+    result = {"day": day.isoformat()}
+    try:
+        with transaction.atomic():
+            if last is None:
+                SnapshotDay.objects.create(day=day - timedelta(days=1), finished_at=timezone.now())
+            started = time.perf_counter()
+            written = run_snapshots(day)
+            result["seconds"] = round(time.perf_counter() - started, 2)
+            result["days"] = written["days"]
+            result["rows"] = written["rows"]
+            before = RmDay.objects.count()
+            again = run_snapshots(day)
+            result["rerun_days"] = again["days"]
+            result["rerun_rows"] = RmDay.objects.count() - before
+            raise _Rollback
+    except _Rollback:
+        pass
+    return result
+
+
+def snapshot_checks(r: dict | None, check) -> list[dict]:
+    if r is None:
+        return [
+            check("reports snapshot, one night", False, "skipped", f"≤ {SNAPSHOT_BUDGET_SECONDS} s")
+        ]
+    return [
+        check(
+            "reports snapshot, one night",
+            r["seconds"] <= SNAPSHOT_BUDGET_SECONDS and r["days"] == 1,
+            f"{r['seconds']} s, {r['rows']:,} rows",
+            f"≤ {SNAPSHOT_BUDGET_SECONDS} s",
+        ),
+        check(
+            "reports snapshot, rerun",
+            r["rerun_days"] == 0 and r["rerun_rows"] == 0,
+            f"{r['rerun_days']} days, {r['rerun_rows']} rows",
+            "writes nothing",
         ),
     ]

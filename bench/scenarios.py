@@ -159,7 +159,29 @@ def endpoints(personas: dict[str, Persona]) -> list[Endpoint]:
             out.append(Endpoint("reminders inbox", key, False, ["/reminders/"]))
         out += watch_endpoints(key)
         out += service_endpoints(key)
+        out += report_endpoints(key)
     out += opportunity_endpoints(personas)
+    return out
+
+
+def report_endpoints(key: str) -> list[Endpoint]:
+    """The reports module: dashboard and ranking within 100 ms for a head, 200 ms for head
+    office (issue 14); the RM's own figures and scorecard, and the measures API."""
+    budget = {"head": 100, "admin": 200}.get(key)
+    out = [
+        Endpoint(
+            "reports dashboard, month, quarter, year",
+            key,
+            False,
+            ["/reports/?grain=month", "/reports/?grain=quarter", "/reports/?grain=year"],
+            budget,
+        ),
+        Endpoint("reports API measures", key, True, ["/api/reports/measures/?grain=month"]),
+    ]
+    if key == "rm":
+        out.append(Endpoint("scorecard", key, False, ["/reports/scorecard/"]))
+    else:
+        out.append(Endpoint("ranking", key, False, ["/reports/ranking/"], budget))
     return out
 
 

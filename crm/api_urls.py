@@ -6,6 +6,7 @@ from accounts import api as accounts_api
 from customers import api as customers_api
 from opportunities import api as opportunities_api
 from reminders import api as reminders_api
+from reports import api as reports_api
 from service import api as service_api
 from visits import api as visits_api
 from watchlists import api as watchlists_api
@@ -36,6 +37,8 @@ urlpatterns = [
         opportunities_api.CustomerSuggestionsView.as_view(),
         name="api-customer-suggestions",
     ),
+    path("reports/measures/", reports_api.MeasuresView.as_view(), name="api-reports-measures"),
+    path("scorecards/", reports_api.ScorecardsView.as_view(), name="api-scorecards"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The Swagger UI's own script is served as a file (no inline script: see crm.csp).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "watchlists",
     "opportunities",
     "service",
+    "reports",
     "ops",  # health checks, failed tasks, API tokens
     "home",  # the role home pages and the navigation, composed of what the apps above add
 ]

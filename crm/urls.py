@@ -37,6 +37,7 @@ urlpatterns = [
     path("watchlists/", include("watchlists.urls")),
     path("opportunities/", include("opportunities.urls")),
     path("service/", include("service.urls")),
+    path("reports/", include("reports.urls")),
     path("api/", include("crm.api_urls")),
     path("admin/", admin.site.urls),
 ]

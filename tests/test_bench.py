@@ -56,6 +56,14 @@ def run(**changes):
             "rerun_seconds": 5.0,
             "rerun_created": 0,
         },
+        "reports_snapshot": {
+            "day": "2026-11-25",
+            "seconds": 40.0,
+            "days": 1,
+            "rows": 300,
+            "rerun_days": 0,
+            "rerun_rows": 0,
+        },
         "service": {"seconds": 2.0, "created": 40, "rerun_seconds": 1.0, "rerun_created": 0},
     }
     for key, value in changes.items():
@@ -86,6 +94,10 @@ def test_every_budget_is_checked_and_fails_when_missed():
         verdicts(run(opportunities={"rerun_created": 1}))["maturity + suggestion jobs, rerun"]
         is False
     )
+    assert (
+        verdicts(run(reports_snapshot={"seconds": 301.0}))["reports snapshot, one night"] is False
+    )
+    assert verdicts(run(reports_snapshot={"rerun_rows": 1}))["reports snapshot, rerun"] is False
     assert verdicts(run())["complaint clock"] is True
     assert verdicts(run(service={"seconds": 10.5}))["complaint clock"] is False
     assert verdicts(run(service={"rerun_created": 1}))["complaint clock"] is False

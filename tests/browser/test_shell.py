@@ -8,7 +8,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NAVIGATION = {
     "rm": (
-        ["我的一天", "客户", "走访", "风险预警", "商机", "客户服务", "提醒", "后台任务"],
+        [
+            "我的一天",
+            "客户",
+            "走访",
+            "风险预警",
+            "商机",
+            "客户服务",
+            "提醒",
+            "考评记分卡",
+            "后台任务",
+        ],
         [
             "My day",
             "Customers",
@@ -17,11 +27,12 @@ NAVIGATION = {
             "Pipeline",
             "Service",
             "Reminders",
+            "Scorecard",
             "Background jobs",
         ],
     ),
     "head": (
-        ["概览", "团队", "客户", "风险预警", "商机回顾", "客户服务", "后台任务"],
+        ["概览", "团队", "客户", "风险预警", "商机回顾", "客户服务", "统计报表", "后台任务"],
         [
             "Overview",
             "Team",
@@ -29,6 +40,7 @@ NAVIGATION = {
             "Risk warnings",
             "Pipeline review",
             "Service",
+            "Figures",
             "Background jobs",
         ],
     ),
@@ -42,6 +54,7 @@ NAVIGATION = {
             "客户服务",
             "用户",
             "机构",
+            "统计报表",
             "后台任务",
             "运维",
         ],
@@ -54,6 +67,7 @@ NAVIGATION = {
             "Service",
             "Users",
             "Branches",
+            "Figures",
             "Background jobs",
             "Operations",
         ],

@@ -74,6 +74,7 @@ def test_an_installed_module_adds_its_panels_and_navigation_entry(client_for, bo
         "opportunities-board",
         "service-list",
         "reminders-inbox",
+        "reports-scorecard",
         "jobs-list",
     ]
     assert f"plugin panel about {book.mine.customer_no}" in customer.content.decode()
