@@ -165,6 +165,10 @@ REPLICA_URL_NAMES = env.list(
         "opportunities-review",
         "opportunities-review-export",
         "service-stats",
+        "reports-dashboard",
+        "reports-scorecard",
+        "reports-ranking",
+        "reports-monday",
     ],
 )
 REPLICA_JOB_KINDS = env.list("REPLICA_JOB_KINDS", default=["customers.export"])

@@ -38,6 +38,9 @@ PAGES = {
         "/watchlists/",
         "/watchlists/board/",
         "/service/statistics/",
+        "/reports/",
+        "/reports/monday/",
+        "/reports/today/",
     ],
     "admin": [
         "/",
