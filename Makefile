@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 LOCK := requirements.lock
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install demo test lint format messages bench browser-deps lock python-check clean
+.PHONY: install demo test lint format messages bench browser-deps deploy-deps lock python-check clean
 
 # Debian ships Python without its venv module (package python3-venv): say so plainly.
 python-check:
@@ -58,6 +58,21 @@ browser-deps:
 	  fi; \
 	fi
 
+# The deployment tests (tests/deploy, marked `deploy`) bring up nginx (Debian's) in front of two
+# gunicorns, two Celery workers and a beat on Redis, and a PostgreSQL primary with a streaming
+# replica, on free ports of this machine. nginx is installed like chromium above; PostgreSQL's
+# server programs and redis-server come with the services CI starts.
+deploy-deps:
+	@if [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's nginx for the deployment tests..."; \
+	    apt-get update -qq && RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	  else \
+	    echo "NOTE: nginx is missing, so the deployment tests will be SKIPPED."; \
+	    echo "      Install it with: sudo apt-get install nginx"; \
+	  fi; \
+	fi
+
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
@@ -66,7 +81,7 @@ demo: install
 	@echo ""
 	$(VENV)/bin/honcho --procfile Procfile start
 
-test: install browser-deps
+test: install browser-deps deploy-deps
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
 

@@ -42,6 +42,8 @@ ERROR_DESCRIPTIONS = {
     "403": "Visible to the caller but not theirs to change.",
     "404": "No such record in the caller's scope, or a page past the last one.",
     "415": "The body is neither JSON nor form data.",
+    "429": "Too many requests from this user (or address) in a minute: wait the seconds "
+    "that `Retry-After` says (`throttled`).",
 }
 
 
@@ -53,7 +55,8 @@ class ApiSchema(AutoSchema):
     - 403 on operations that change something (the edit rule, or a session without CSRF);
     - 404 on operations that name a record in the path, and on paginated lists (page past
       the last one);
-    - 415 on operations that take a body, sent in a media type the API does not read.
+    - 415 on operations that take a body, sent in a media type the API does not read;
+    - 429 on every operation (crm.throttling).
     """
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
@@ -61,7 +64,7 @@ class ApiSchema(AutoSchema):
         if operation is None:
             return None
         parameters = operation.get("parameters", [])
-        codes = {"401"}
+        codes = {"401", "429"}
         if "requestBody" in operation or any(p["in"] == "query" for p in parameters):
             codes.add("400")
         if "requestBody" in operation:

@@ -70,4 +70,8 @@ app.conf.beat_schedule = {
         "task": "jobs.tasks.delete_expired_job_files",
         "schedule": crontab(hour=3, minute=45),
     },
+    "delete-old-task-failures": {
+        "task": "ops.tasks.delete_old_task_failures",
+        "schedule": crontab(hour=3, minute=50),
+    },
 }

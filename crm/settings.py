@@ -65,11 +65,15 @@ INSTALLED_APPS = [
     "opportunities",
     "service",
     "reports",
+    "ops",  # health checks, failed tasks, API tokens
     "home",  # the role home pages and the navigation, composed of what the apps above add
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request carries its id (X-Request-ID, echoed).
+    "crm.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "crm.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -83,6 +87,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Report pages and exports read from the replica when there is one (crm.replica).
+    "crm.replica.ReplicaMiddleware",
     # Last, so that a lockout is answered after the session and language are known.
     "axes.middleware.AxesMiddleware",
 ]
@@ -138,6 +144,34 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "transaction_mode": "IMMEDIATE",
         }
     )
+# A streaming replica of the primary, for report pages and exports (crm.replica): reads
+# fall back to the primary while it is down or more than REPLICA_MAX_LAG_SECONDS behind.
+if env.str("REPLICA_DATABASE_URL", default=""):
+    DATABASES["replica"] = env.db("REPLICA_DATABASE_URL")
+    DATABASES["replica"].setdefault("CONN_MAX_AGE", DATABASES["default"]["CONN_MAX_AGE"])
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["crm.replica.ReplicaRouter"]
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=30.0)
+REPLICA_CHECK_SECONDS = env.float("REPLICA_CHECK_SECONDS", default=5.0)
+# The read-only report pages (URL names) and export jobs (kinds) that read from the replica;
+# modules add theirs with crm.replica.register_replica_views / register_replica_job_kinds.
+REPLICA_URL_NAMES = env.list(
+    "REPLICA_URL_NAMES",
+    default=[
+        "visits-coverage",
+        "customers-export",
+        "opportunities-review",
+        "opportunities-review-export",
+        "service-stats",
+        "reports-dashboard",
+        "reports-scorecard",
+        "reports-ranking",
+        "reports-monday",
+    ],
+)
+REPLICA_JOB_KINDS = env.list("REPLICA_JOB_KINDS", default=["customers.export"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Users, login and sessions --------------------------------------------------------------
@@ -189,8 +223,8 @@ USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -250,9 +284,20 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "crm.api_schema.ApiSchema",
     "EXCEPTION_HANDLER": "crm.api.exception_handler",
+    # Per user; answered with 429 and the `throttled` error (crm.throttling).
+    "DEFAULT_THROTTLE_CLASSES": ["crm.throttling.PerUserRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + ([] if IS_PRODUCTION else ["rest_framework.renderers.BrowsableAPIRenderer"]),
 }
+# API tokens expire this many days after they were made (0: never); a user renews or revokes
+# theirs on the "API token" page, an admin revokes anyone's there or in the Django admin.
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=90)
+# Requests a user may make to the API, e.g. "600/min" ("" for no limit).
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
+# The cache that counts them: one every web server shares (the jobs cache; Redis when more
+# than one machine serves the app).
+API_THROTTLE_CACHE = env.str("API_THROTTLE_CACHE", default="jobs")
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Bank CRM API",
     "DESCRIPTION": (
@@ -291,19 +336,60 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler, writing a heartbeat for /readyz (ops.beat).
+CELERY_BEAT_SCHEDULER = "ops.beat:DatabaseScheduler"
 # Change history is read per object (by its id), never by date across objects: the
 # history_date indexes would only cost every write (an import writes 100,000 history rows).
 SIMPLE_HISTORY_DATE_INDEX = False
 
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
-# --- Logging --------------------------------------------------------------------------------
+# --- Operations: health, logs, error reporting ----------------------------------------------
+# /readyz answers 503 when one of these checks fails (the others are reported only).
+READYZ_CHECKS = env.list(
+    "READYZ_CHECKS",
+    default=["database", "cache", "broker", "beat", "workers", "pending_jobs"],
+)
+READYZ_TIMEOUT_SECONDS = env.float("READYZ_TIMEOUT_SECONDS", default=1.0)
+# The beat writes a heartbeat this often; /readyz says it is down after this much silence.
+BEAT_HEARTBEAT_SECONDS = env.int("BEAT_HEARTBEAT_SECONDS", default=15)
+BEAT_SILENCE_SECONDS = env.int("BEAT_SILENCE_SECONDS", default=120)
+# Failed Celery tasks are kept this many days for admins (ops.tasks).
+TASK_FAILURE_RETENTION_DAYS = env.int("TASK_FAILURE_RETENTION_DAYS", default=30)
+# A job still waiting for a worker after this long means the workers do not keep up.
+JOB_WAIT_ALARM_SECONDS = env.int("JOB_WAIT_ALARM_SECONDS", default=300)
+# Content-Security-Policy (crm.csp); true sends it as report-only.
+CSP_REPORT_ONLY = env.bool("CSP_REPORT_ONLY", default=False)
+# "json": one JSON object per line with request_id and user_id (crm.observability); "text".
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if IS_PRODUCTION else "text")
+# One line per request (method, path without its query string, status, duration).
+ACCESS_LOG = env.bool("ACCESS_LOG", default=True)
+# Celery keeps its own log format unless the lines are JSON.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from crm.observability import init_sentry
+
+    init_sentry(SENTRY_DSN, environment=DJANGO_ENV, release=env.str("RELEASE", default=""))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"refusal_without_traceback": {"()": "crm.log_filters.RefusalWithoutTraceback"}},
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "refusal_without_traceback": {"()": "crm.log_filters.RefusalWithoutTraceback"},
+        "request_context": {"()": "crm.observability.RequestContextFilter"},
+    },
+    "formatters": {
+        "json": {"()": "crm.observability.JsonFormatter"},
+        "text": {"format": "%(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_context"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         # Lockouts are warnings; axes' routine bookkeeping at INFO would drown them.
@@ -316,6 +402,8 @@ LOGGING = {
 # --- Production hardening -------------------------------------------------------------------
 if IS_PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # A load balancer or monitor may ask a web server directly, over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     # Behind a TLS-terminating proxy, set SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO.
     if env.str("SECURE_PROXY_SSL_HEADER", default=""):
         SECURE_PROXY_SSL_HEADER = (env.str("SECURE_PROXY_SSL_HEADER"), "https")

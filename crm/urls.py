@@ -8,6 +8,7 @@ from django.views.defaults import page_not_found, server_error
 
 from crm import api
 from home import views as home_views
+from ops import views as ops_views
 
 admin.site.site_header = admin.site.site_title = "CRM"
 
@@ -24,6 +25,9 @@ def favicon(request):
 
 urlpatterns = [
     path("", home_views.home, name="home"),
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("readyz", ops_views.readyz, name="readyz"),
+    path("ops/", include("ops.urls")),
     path("favicon.ico", favicon, name="favicon"),
     path("accounts/", include("accounts.urls")),
     path("customers/", include("customers.urls")),

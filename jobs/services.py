@@ -29,8 +29,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from crm.replica import reading_from_replica, replica_job_kinds
+
 from .models import Job
 from .registry import KINDS, JobFailed
+from .signals import job_crashed
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +160,11 @@ def _run_claimed(job: Job) -> str:
     try:
         if kind is None:
             raise JobFailed(_("This kind of job is no longer available."))
-        outcome = kind.run(job)
+        if job.kind in replica_job_kinds():  # an export: it reads from the replica if any
+            with reading_from_replica():
+                outcome = kind.run(job)
+        else:
+            outcome = kind.run(job)
     except JobFailed as refused:
         fail(
             job,
@@ -167,9 +174,10 @@ def _run_claimed(job: Job) -> str:
             content=refused.content,
         )
         return Job.State.FAILED
-    except Exception:
+    except Exception as error:
         logger.exception("job %s (%s) failed", job.pk, job.kind)
         fail(job, message=_("The job stopped because of an error. Nothing was changed."))
+        job_crashed.send(sender=Job, job=job, exception=error)
         return Job.State.FAILED
     finish(
         job,
@@ -238,3 +246,38 @@ def delete_expired_files(now=None) -> int:
             default_storage.delete(name)
             deleted += 1
     return deleted
+
+
+def retry_job(job_id: int) -> bool:
+    """Send a failed job to a worker again, as its owner started it: the same kind, parameters
+    and uploaded file. Only a failed job whose files are still kept can be retried, and only
+    once per failure (a conditional UPDATE failed → queued; a second click finds nothing to
+    move). Returns whether it was sent again."""
+    from .tasks import run_job
+
+    job = Job.objects.filter(pk=job_id, state=Job.State.FAILED, files_deleted_at=None).first()
+    if job is None or job.kind not in KINDS:
+        return False
+    if job.input_file and not default_storage.exists(job.input_file):
+        return False
+    with transaction.atomic():
+        moved = Job.objects.filter(pk=job.pk, state=Job.State.FAILED).update(
+            state=Job.State.QUEUED,
+            message="",
+            counts={},
+            result_file="",
+            result_filename="",
+            progress_done=0,
+            progress_total=None,
+            started_at=None,
+            finished_at=None,
+            heartbeat_at=None,
+            worker="",
+        )
+        if not moved:
+            return False
+        run_job.delay_on_commit(job.pk)
+    if job.result_file:
+        default_storage.delete(job.result_file)
+    logger.info("job %s (%s) sent again after it failed", job.pk, job.kind)
+    return True

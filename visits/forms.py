@@ -26,13 +26,6 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 # Hides the options whose text does not contain what was typed; checked ones stay checked.
-FILTER_SCRIPT = (
-    "var q=this.value.trim().toLowerCase();"
-    "this.nextElementSibling.querySelectorAll('.form-check').forEach(function(e){"
-    "e.hidden=q!==''&&e.textContent.toLowerCase().indexOf(q)<0;});"
-)
-
-
 class CheckboxList(forms.CheckboxSelectMultiple):
     """Several choices as plain checkboxes that show their tick: no Ctrl key on a desktop, one
     tap each on a phone. A list longer than ``filter_from`` scrolls in its own box under a
@@ -56,10 +49,10 @@ class CheckboxList(forms.CheckboxSelectMultiple):
                 format_html(
                     '<input type="search" class="form-control form-control-sm mb-1" '
                     'placeholder="{}" aria-label="{}" data-testid="check-list-filter" '
-                    'oninput="{}">',
+                    # static/js/shell.js filters the list below as one types.
+                    "data-filters-next>",
                     _("Type to filter"),
                     _("Type to filter"),
-                    FILTER_SCRIPT,
                 )
             )
             parts.append(

@@ -101,6 +101,7 @@ def test_anonymous_user_is_sent_to_login(client):
                 "accounts-branches",
                 "reports-dashboard",
                 "jobs-list",
+                "ops-tasks",
             ],
         ),
     ],

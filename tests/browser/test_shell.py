@@ -56,6 +56,7 @@ NAVIGATION = {
             "机构",
             "统计报表",
             "后台任务",
+            "运维",
         ],
         [
             "Overview",
@@ -68,6 +69,7 @@ NAVIGATION = {
             "Branches",
             "Figures",
             "Background jobs",
+            "Operations",
         ],
     ),
 }
