@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Branch, User
 from crm.pagination import page_number, paginate
+from crm.params import parse_id
 from customers.filters import CustomerFilter
 from customers.models import Customer, Holding, Product
 from visits.models import Visit
@@ -43,10 +44,7 @@ LIST_PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _id(raw) -> int:
-    if not (str(raw).isascii() and str(raw).isdigit()) or len(str(raw)) > 18:
-        raise Http404
-    return int(raw)
+_id = parse_id
 
 
 def _heads_only(user):

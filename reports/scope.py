@@ -16,15 +16,6 @@ from accounts.models import Branch, User
 from .models import BranchDay, ExternalFigure, RmDay
 
 
-def id_param(request, name) -> int | None:
-    raw = request.GET.get(name, "")
-    if raw == "":
-        return None
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
-        raise Http404
-    return int(raw)
-
-
 @dataclass
 class Scope:
     branch: Branch | None = None

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from accounts.models import Branch, User
+from crm.params import id_param
 from customers.imports import ImportRejected, RowError
 from customers.models import AssetTier, Customer, StarLevel
 
@@ -33,7 +34,7 @@ from .models import (
     Scheme,
     StaffingRule,
 )
-from .scope import id_param, scope_for
+from .scope import scope_for
 from .scoring import scheme_period
 
 # The columns of the per-unit and per-RM tables.

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Branch
 from crm.pagination import paginate
+from crm.params import parse_id
 from customers.models import AssetTier
 from visits.views import page_param
 from workflow.models import StateChange
@@ -157,8 +158,7 @@ def ticket_create(request):
     initial = {}
     raw = request.GET.get("customer", "")
     if raw:
-        if not raw.isdigit() or len(raw) > 18:
-            raise Http404
+        parse_id(raw)  # 404 for what is not an id
         from customers.models import Customer
 
         customer = Customer.objects.visible_to(request.user).active().filter(pk=raw).first()

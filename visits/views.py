@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Branch, User
 from crm.pagination import page_number, paginate
+from crm.params import id_param
 from customers.birthdays import next_birthday
 from customers.filters import search
 from customers.models import Customer, Holding
@@ -31,19 +32,6 @@ BRIEF_BIRTHDAY_DAYS = 30
 
 
 # Deeper than this a list is not read page by page; the number would only overflow the SQL.
-def id_param(request, name) -> int | None:
-    """A record id from the query string: None when absent, 404 when it is not one.
-
-    Rule for every visit page: a malformed or out-of-range query parameter answers 404 (like
-    a record that does not exist), never a server error."""
-    raw = request.GET.get(name, "")
-    if raw == "":
-        return None
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
-        raise Http404
-    return int(raw)
-
-
 def page_param(request) -> int:
     """The page number; the shared paginator answers an empty page beyond the last one,
     however large the number."""

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import SEGMENT_LENGTH, Branch, User
 from crm.pagination import page_number, paginate
+from crm.params import parse_id
 from customers.models import Customer, Holding
 
 from . import board as board_module
@@ -39,11 +40,7 @@ PAGE_SIZE = 50
 
 
 def _id(raw):
-    if raw in (None, ""):
-        return None
-    if not (str(raw).isascii() and str(raw).isdigit()) or len(str(raw)) > 18:
-        raise Http404
-    return int(raw)
+    return None if raw in (None, "") else parse_id(raw)
 
 
 # --- who may see what of a related party ----------------------------------------------------
