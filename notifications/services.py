@@ -3,6 +3,7 @@ backoff, kept with its error when it finally fails."""
 
 from datetime import date, timedelta
 
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -50,27 +51,12 @@ def plan_deliveries(day: date) -> list[int]:
     for channel in CHANNELS.values():
         if not channel.is_configured():
             continue
-        users = User.objects.filter(
-            channel.user_filter, is_active=True, **{channel.preference_field: True}
-        )
+        users = _channel_users(channel)
         for user_id in users.filter(pk__in=due.values("recipient_id")).values_list("pk", flat=True):
             rows.append(
                 Delivery(user_id=user_id, channel=channel.code, kind=Delivery.Kind.DIGEST, day=day)
             )
-        for reminder_id, user_id in (
-            due.filter(urgent_q(), remind_on=day, recipient__in=users)
-            .values_list("pk", "recipient_id")
-            .order_by("pk")
-        ):
-            rows.append(
-                Delivery(
-                    user_id=user_id,
-                    channel=channel.code,
-                    kind=Delivery.Kind.URGENT,
-                    day=day,
-                    reminder_id=reminder_id,
-                )
-            )
+        rows += _urgent_rows(channel, users, due.filter(urgent_q(), remind_on=day), day)
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
     # A delivery waiting for its retry is left to it, so a rerun never shortens the backoff.
     return list(
@@ -78,6 +64,50 @@ def plan_deliveries(day: date) -> list[int]:
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now()))
         .order_by("pk")
         .values_list("pk", flat=True)
+    )
+
+
+def _urgent_rows(channel, users, reminders, day) -> list[Delivery]:
+    """One urgent message on ``channel`` per reminder of ``reminders`` whose recipient is
+    among ``users`` (those who chose the channel)."""
+    return [
+        Delivery(
+            user_id=user_id,
+            channel=channel.code,
+            kind=Delivery.Kind.URGENT,
+            day=day,
+            reminder_id=reminder_id,
+        )
+        for reminder_id, user_id in reminders.filter(recipient__in=users)
+        .values_list("pk", "recipient_id")
+        .order_by("pk")
+    ]
+
+
+def deliver_urgent_now(reminders, day) -> None:
+    """Send these saved reminders as urgent messages at once, not at the next planning (an
+    escalation): a row per channel each recipient chose, created with conflict-ignore on the
+    natural key (so the morning's planner or a rerun sends nothing twice), each sent once the
+    transaction commits."""
+    from .tasks import deliver
+
+    rows = []
+    for channel in CHANNELS.values():
+        if channel.is_configured():
+            rows += _urgent_rows(channel, _channel_users(channel), reminders, day)
+    if not rows:
+        return
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    for pk in Delivery.objects.filter(
+        kind=Delivery.Kind.URGENT, reminder__in=reminders, state=Delivery.State.PENDING, attempts=0
+    ).values_list("pk", flat=True):
+        transaction.on_commit(lambda pk=pk: deliver.delay(pk))
+
+
+def _channel_users(channel):
+    """The active users who chose ``channel`` and have what it needs."""
+    return User.objects.filter(
+        channel.user_filter, is_active=True, **{channel.preference_field: True}
     )
 
 

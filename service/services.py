@@ -505,9 +505,7 @@ def _lead_days(stage, due_on, today) -> int:
 
 def _urgent_deliveries(reminders, day) -> None:
     """An escalation also goes out at once on WeCom to a head who chose it."""
-    from notifications.channels import CHANNELS
-    from notifications.models import Delivery
-    from notifications.tasks import deliver
+    from notifications.services import deliver_urgent_now
 
     escalations = [r for r in reminders if r.kind == "ticket_escalated"]
     if not escalations:
@@ -518,36 +516,7 @@ def _urgent_deliveries(reminders, day) -> None:
         recipient_id__in={r.recipient_id for r in escalations},
         remind_on=day,
     )
-    rows = []
-    for channel in CHANNELS.values():
-        if not channel.is_configured():
-            continue
-        users = set(
-            User.objects.filter(
-                channel.user_filter, is_active=True, **{channel.preference_field: True}
-            ).values_list("pk", flat=True)
-        )
-        for reminder_id, user_id in saved.values_list("pk", "recipient_id"):
-            if user_id in users:
-                rows.append(
-                    Delivery(
-                        user_id=user_id,
-                        channel=channel.code,
-                        kind=Delivery.Kind.URGENT,
-                        day=day,
-                        reminder_id=reminder_id,
-                    )
-                )
-    if not rows:
-        return
-    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
-    for pk in Delivery.objects.filter(
-        kind=Delivery.Kind.URGENT,
-        reminder__in=saved,
-        state=Delivery.State.PENDING,
-        attempts=0,
-    ).values_list("pk", flat=True):
-        transaction.on_commit(lambda pk=pk: deliver.delay(pk))
+    deliver_urgent_now(saved, day)
 
 
 # --- gifts ----------------------------------------------------------------------------------
