@@ -1,5 +1,8 @@
 """Conventions shared by every API endpoint: pagination, errors, authentication."""
 
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -122,3 +125,15 @@ def json_server_error(request):
     return JsonResponse(
         error_body(500, "server_error", _("Something went wrong on our side.")), status=500
     )
+
+
+# PostgreSQL stores offsets up to ±15:59; ISO 8601 and Python accept up to ±23:59.
+MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)
+
+
+def validate_utc_offset(value):
+    """A date-time filter's value must carry an offset the database can read: refused with
+    a 400 naming the field, where the database would have failed the request."""
+    offset = value.utcoffset() if value is not None else None
+    if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+        raise ValidationError(_("Enter a time zone offset between -15:59 and +15:59."))

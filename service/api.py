@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import Branch, User
+from crm.api import validate_utc_offset
 from customers.models import Customer
 
 from . import services
@@ -137,8 +138,12 @@ class TicketFilter(django_filters.FilterSet):
         field_name="ticket_type", choices=Ticket._meta.get_field("ticket_type").choices
     )
     handler = django_filters.CharFilter(field_name="handler__username")
-    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
-    received_before = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+    received_after = django_filters.IsoDateTimeFilter(
+        field_name="received_at", lookup_expr="gte", validators=[validate_utc_offset]
+    )
+    received_before = django_filters.IsoDateTimeFilter(
+        field_name="received_at", lookup_expr="lt", validators=[validate_utc_offset]
+    )
 
     class Meta:
         model = Ticket

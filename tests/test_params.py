@@ -31,3 +31,16 @@ def test_an_id_is_read_and_an_absent_one_is_none():
 )
 def test_pages_answer_404_not_500_for_a_digit_that_is_not_ascii(client_for, personas, url):
     assert client_for("rm").get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/tickets/?received_after=2003-02-10T05:05:53.6-21:36",
+        "/api/visits/?start_after=2026-02-10T05:05:53-21:36",
+    ],
+)
+def test_a_time_zone_offset_the_database_cannot_read_is_a_400(api_for, personas, url):
+    response = api_for("rm").get(url)
+    assert response.status_code == 400
+    assert "-15:59" in str(response.json())

@@ -7,6 +7,7 @@ from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from crm.api import validate_utc_offset
 from customers.models import Customer
 
 from . import services
@@ -130,10 +131,14 @@ class OutcomeSerializer(serializers.Serializer):
 class VisitFilter(django_filters.FilterSet):
     rm = django_filters.CharFilter(field_name="rm__username")
     start_after = django_filters.IsoDateTimeFilter(
-        field_name="planned_start", lookup_expr="gte", validators=[validate_browsable_time]
+        field_name="planned_start",
+        lookup_expr="gte",
+        validators=[validate_browsable_time, validate_utc_offset],
     )
     start_before = django_filters.IsoDateTimeFilter(
-        field_name="planned_start", lookup_expr="lte", validators=[validate_browsable_time]
+        field_name="planned_start",
+        lookup_expr="lte",
+        validators=[validate_browsable_time, validate_utc_offset],
     )
 
     class Meta:

@@ -40,7 +40,11 @@ def test_readyz_answers_200_when_every_part_answers(client, all_well):
 
 def test_a_broker_that_does_not_answer_is_named(client, all_well, monkeypatch, settings):
     settings.READYZ_TIMEOUT_SECONDS = 0.5
-    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    dead = "redis://127.0.0.1:1/0"
+    monkeypatch.setattr(app.conf, "broker_url", dead)
+    # Celery reads CELERY_BROKER_URL from the environment before its settings (CI sets it).
+    monkeypatch.setenv("CELERY_BROKER_URL", dead)
+    monkeypatch.delenv("CELERY_BROKER_WRITE_URL", raising=False)
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["failing"] == ["broker"]
